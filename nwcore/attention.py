@@ -47,23 +47,29 @@ def _data_checks_enabled() -> bool:
 
 def _check_tensor(name: str, x: object) -> Tensor:
     if not isinstance(x, Tensor):
-        raise NWError(f"{name} must be a torch.Tensor, got {type(x).__name__}; wrap it with "
-                      f"torch.as_tensor(...).")
+        raise NWError(
+            f"{name} must be a torch.Tensor, got {type(x).__name__}; wrap it with "
+            f"torch.as_tensor(...)."
+        )
     return x
 
 
 def _check_rank(name: str, x: Tensor, rank: int, layout: str) -> None:
     _check_tensor(name, x)
     if x.dim() != rank:
-        raise NWError(f"{name} must have shape {layout} (rank {rank}), got shape "
-                      f"{tuple(x.shape)}; add or remove axes (e.g. unsqueeze(0) for a "
-                      f"missing batch axis).")
+        raise NWError(
+            f"{name} must have shape {layout} (rank {rank}), got shape "
+            f"{tuple(x.shape)}; add or remove axes (e.g. unsqueeze(0) for a "
+            f"missing batch axis)."
+        )
 
 
 def _check_finite(name: str, x: Tensor) -> None:
     if _data_checks_enabled() and x.is_floating_point() and not torch.isfinite(x).all():
-        raise NWError(f"{name} contains NaN or inf; clean the input (e.g. torch.nan_to_num) "
-                      f"and, to hide keys, use valid_lens or a mask instead of inf scores.")
+        raise NWError(
+            f"{name} contains NaN or inf; clean the input (e.g. torch.nan_to_num) "
+            f"and, to hide keys, use valid_lens or a mask instead of inf scores."
+        )
 
 
 def _check_same(what: str, a_name: str, a: int, b_name: str, b: int, fix: str) -> None:
@@ -76,12 +82,30 @@ def _check_qkv(queries: Tensor, keys: Tensor, values: Tensor) -> None:
     _check_rank("queries", queries, 3, "(B, Q, Dq)")
     _check_rank("keys", keys, 3, "(B, K, Dk)")
     _check_rank("values", values, 3, "(B, K, Dv)")
-    _check_same("batch size", "queries.shape[0]", queries.shape[0], "keys.shape[0]",
-                keys.shape[0], "pass queries and keys with the same batch size B.")
-    _check_same("batch size", "keys.shape[0]", keys.shape[0], "values.shape[0]",
-                values.shape[0], "pass keys and values with the same batch size B.")
-    _check_same("number of keys", "keys.shape[1]", keys.shape[1], "values.shape[1]",
-                values.shape[1], "every key needs exactly one value (same K).")
+    _check_same(
+        "batch size",
+        "queries.shape[0]",
+        queries.shape[0],
+        "keys.shape[0]",
+        keys.shape[0],
+        "pass queries and keys with the same batch size B.",
+    )
+    _check_same(
+        "batch size",
+        "keys.shape[0]",
+        keys.shape[0],
+        "values.shape[0]",
+        values.shape[0],
+        "pass keys and values with the same batch size B.",
+    )
+    _check_same(
+        "number of keys",
+        "keys.shape[1]",
+        keys.shape[1],
+        "values.shape[1]",
+        values.shape[1],
+        "every key needs exactly one value (same K).",
+    )
     for name, x in (("queries", queries), ("keys", keys), ("values", values)):
         _check_finite(name, x)
 
@@ -94,8 +118,10 @@ def _check_qkv(queries: Tensor, keys: Tensor, values: Tensor) -> None:
 def _check_valid_lens_rank(valid_lens: Tensor) -> None:
     _check_tensor("valid_lens", valid_lens)
     if valid_lens.dim() not in (1, 2):
-        raise NWError(f"valid_lens must have shape (B,) or (B, Q), got shape "
-                      f"{tuple(valid_lens.shape)}; pass one length per batch row or per query.")
+        raise NWError(
+            f"valid_lens must have shape (B,) or (B, Q), got shape "
+            f"{tuple(valid_lens.shape)}; pass one length per batch row or per query."
+        )
 
 
 def valid_lens_to_mask(valid_lens: Tensor, num_keys: int) -> Tensor:
@@ -112,14 +138,18 @@ def valid_lens_to_mask(valid_lens: Tensor, num_keys: int) -> Tensor:
     """
     _check_valid_lens_rank(valid_lens)
     if valid_lens.is_floating_point() or valid_lens.is_complex() or valid_lens.dtype == torch.bool:
-        raise NWError(f"valid_lens must hold integers, got dtype {valid_lens.dtype}; "
-                      f"convert with valid_lens.long().")
+        raise NWError(
+            f"valid_lens must hold integers, got dtype {valid_lens.dtype}; "
+            f"convert with valid_lens.long()."
+        )
     if _data_checks_enabled() and valid_lens.numel() > 0:
         low, high = int(valid_lens.min()), int(valid_lens.max())
         if low < 0 or high > num_keys:
-            raise NWError(f"valid_lens must lie in [0, {num_keys}] (the number of keys), got "
-                          f"values from {low} to {high}; clamp them with "
-                          f"valid_lens.clamp(0, {num_keys}) or fix the lengths.")
+            raise NWError(
+                f"valid_lens must lie in [0, {num_keys}] (the number of keys), got "
+                f"values from {low} to {high}; clamp them with "
+                f"valid_lens.clamp(0, {num_keys}) or fix the lengths."
+            )
     positions = torch.arange(num_keys, device=valid_lens.device)  # (K,)
     return positions < valid_lens.unsqueeze(-1)  # (B, K) or (B, Q, K)
 
@@ -145,15 +175,28 @@ def _mask_for_scores(valid_lens: Tensor, scores: Tensor) -> Tensor:
     _check_valid_lens_rank(valid_lens)
     need_rank = valid_lens.dim() + 1  # (B,) needs (B, K); (B, Q) needs (B, Q, K)
     if scores.dim() < need_rank:
-        raise NWError(f"valid_lens of shape {tuple(valid_lens.shape)} needs scores of rank >= "
-                      f"{need_rank}, got scores of shape {tuple(scores.shape)}; use per-row "
-                      f"valid_lens (B,) or give scores a query axis.")
-    _check_same("batch size", "valid_lens.shape[0]", valid_lens.shape[0], "scores.shape[0]",
-                scores.shape[0], "pass one valid length per batch row.")
+        raise NWError(
+            f"valid_lens of shape {tuple(valid_lens.shape)} needs scores of rank >= "
+            f"{need_rank}, got scores of shape {tuple(scores.shape)}; use per-row "
+            f"valid_lens (B,) or give scores a query axis."
+        )
+    _check_same(
+        "batch size",
+        "valid_lens.shape[0]",
+        valid_lens.shape[0],
+        "scores.shape[0]",
+        scores.shape[0],
+        "pass one valid length per batch row.",
+    )
     if valid_lens.dim() == 2:
-        _check_same("number of queries", "valid_lens.shape[1]", valid_lens.shape[1],
-                    "scores.shape[-2]", scores.shape[-2],
-                    "per-query valid_lens must have shape (B, Q).")
+        _check_same(
+            "number of queries",
+            "valid_lens.shape[1]",
+            valid_lens.shape[1],
+            "scores.shape[-2]",
+            scores.shape[-2],
+            "per-query valid_lens must have shape (B, Q).",
+        )
     mask = valid_lens_to_mask(valid_lens, scores.shape[-1])  # (B, K) or (B, Q, K)
     middle = (1,) * (scores.dim() - mask.dim())  # axes between B and (Q,) K, e.g. H
     return mask.reshape(mask.shape[0], *middle, *mask.shape[1:])  # (B, 1.., [Q,] K)
@@ -189,15 +232,25 @@ def _check_dot_inputs(q: Tensor, k: Tensor) -> None:
     _check_tensor("q", q)
     _check_tensor("k", k)
     if q.dim() < 2 or q.dim() != k.dim():
-        raise NWError(f"q and k must have shapes (..., Q, D) and (..., K, D) with the same "
-                      f"rank >= 2 (e.g. (B, Q, D) and (B, K, D)), got {tuple(q.shape)} and "
-                      f"{tuple(k.shape)}; add the missing axes with unsqueeze.")
+        raise NWError(
+            f"q and k must have shapes (..., Q, D) and (..., K, D) with the same "
+            f"rank >= 2 (e.g. (B, Q, D) and (B, K, D)), got {tuple(q.shape)} and "
+            f"{tuple(k.shape)}; add the missing axes with unsqueeze."
+        )
     if q.shape[:-2] != k.shape[:-2]:
-        raise NWError(f"q and k must share leading axes (B, ...), got {tuple(q.shape[:-2])} "
-                      f"and {tuple(k.shape[:-2])}; pass matching batches.")
-    _check_same("feature size", "q.shape[-1]", q.shape[-1], "k.shape[-1]", k.shape[-1],
-                "dot-product scores need Dq == Dk; project q or k first, or use "
-                "additive_scores / bilinear_scores.")
+        raise NWError(
+            f"q and k must share leading axes (B, ...), got {tuple(q.shape[:-2])} "
+            f"and {tuple(k.shape[:-2])}; pass matching batches."
+        )
+    _check_same(
+        "feature size",
+        "q.shape[-1]",
+        q.shape[-1],
+        "k.shape[-1]",
+        k.shape[-1],
+        "dot-product scores need Dq == Dk; project q or k first, or use "
+        "additive_scores / bilinear_scores.",
+    )
 
 
 def dot_scores(q: Tensor, k: Tensor) -> Tensor:
@@ -240,16 +293,46 @@ def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, w_v: Tensor)
     _check_rank("W_q", W_q, 2, "(hidden, Dq)")
     _check_rank("W_k", W_k, 2, "(hidden, Dk)")
     _check_rank("w_v", w_v, 1, "(hidden,)")
-    _check_same("batch size", "q.shape[0]", q.shape[0], "k.shape[0]", k.shape[0],
-                "pass q and k with the same batch size B.")
-    _check_same("query features", "q.shape[-1]", q.shape[-1], "W_q.shape[1]", W_q.shape[1],
-                "W_q must have shape (hidden, Dq).")
-    _check_same("key features", "k.shape[-1]", k.shape[-1], "W_k.shape[1]", W_k.shape[1],
-                "W_k must have shape (hidden, Dk).")
-    _check_same("hidden size", "W_q.shape[0]", W_q.shape[0], "W_k.shape[0]", W_k.shape[0],
-                "W_q and W_k must map into the same hidden size.")
-    _check_same("hidden size", "W_q.shape[0]", W_q.shape[0], "w_v.shape[0]", w_v.shape[0],
-                "w_v must have shape (hidden,).")
+    _check_same(
+        "batch size",
+        "q.shape[0]",
+        q.shape[0],
+        "k.shape[0]",
+        k.shape[0],
+        "pass q and k with the same batch size B.",
+    )
+    _check_same(
+        "query features",
+        "q.shape[-1]",
+        q.shape[-1],
+        "W_q.shape[1]",
+        W_q.shape[1],
+        "W_q must have shape (hidden, Dq).",
+    )
+    _check_same(
+        "key features",
+        "k.shape[-1]",
+        k.shape[-1],
+        "W_k.shape[1]",
+        W_k.shape[1],
+        "W_k must have shape (hidden, Dk).",
+    )
+    _check_same(
+        "hidden size",
+        "W_q.shape[0]",
+        W_q.shape[0],
+        "W_k.shape[0]",
+        W_k.shape[0],
+        "W_q and W_k must map into the same hidden size.",
+    )
+    _check_same(
+        "hidden size",
+        "W_q.shape[0]",
+        W_q.shape[0],
+        "w_v.shape[0]",
+        w_v.shape[0],
+        "w_v must have shape (hidden,).",
+    )
     q_hidden = q @ W_q.T  # (B, Q, Dq) @ (Dq, Hd) -> (B, Q, Hd)
     k_hidden = k @ W_k.T  # (B, K, Dk) @ (Dk, Hd) -> (B, K, Hd)
     features = torch.tanh(q_hidden.unsqueeze(2) + k_hidden.unsqueeze(1))  # (B, Q, K, Hd)
@@ -268,12 +351,30 @@ def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
     _check_rank("q", q, 3, "(B, Q, Dq)")
     _check_rank("k", k, 3, "(B, K, Dk)")
     _check_rank("W", W, 2, "(Dq, Dk)")
-    _check_same("batch size", "q.shape[0]", q.shape[0], "k.shape[0]", k.shape[0],
-                "pass q and k with the same batch size B.")
-    _check_same("query features", "q.shape[-1]", q.shape[-1], "W.shape[0]", W.shape[0],
-                "W must have shape (Dq, Dk).")
-    _check_same("key features", "k.shape[-1]", k.shape[-1], "W.shape[1]", W.shape[1],
-                "W must have shape (Dq, Dk).")
+    _check_same(
+        "batch size",
+        "q.shape[0]",
+        q.shape[0],
+        "k.shape[0]",
+        k.shape[0],
+        "pass q and k with the same batch size B.",
+    )
+    _check_same(
+        "query features",
+        "q.shape[-1]",
+        q.shape[-1],
+        "W.shape[0]",
+        W.shape[0],
+        "W must have shape (Dq, Dk).",
+    )
+    _check_same(
+        "key features",
+        "k.shape[-1]",
+        k.shape[-1],
+        "W.shape[1]",
+        W.shape[1],
+        "W must have shape (Dq, Dk).",
+    )
     return (q @ W) @ k.transpose(-2, -1)  # (B, Q, Dk) @ (B, Dk, K) -> (B, Q, K)
 
 
@@ -288,8 +389,9 @@ def _check_dropout(p: float) -> float:
     return float(p)
 
 
-def _pool(scores: Tensor, values: Tensor, valid_lens: Tensor | None,
-          dropout: nn.Dropout) -> tuple[Tensor, Tensor]:
+def _pool(
+    scores: Tensor, values: Tensor, valid_lens: Tensor | None, dropout: nn.Dropout
+) -> tuple[Tensor, Tensor]:
     """Masked softmax over keys, then a weighted sum of values; weights are pre-dropout."""
     weights = masked_softmax(scores, valid_lens)  # (B, Q, K)
     out = dropout(weights) @ values  # (B, Q, K) @ (B, K, Dv) -> (B, Q, Dv)
@@ -308,19 +410,22 @@ class AdditiveAttention(nn.Module):
     the weights are taken before dropout, so every allowed row sums to 1.
     """
 
-    def __init__(self, query_size: int, key_size: int, num_hiddens: int,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self, query_size: int, key_size: int, num_hiddens: int, dropout: float = 0.0
+    ) -> None:
         super().__init__()
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
         self.dropout = nn.Dropout(_check_dropout(dropout))
 
-    def forward(self, queries: Tensor, keys: Tensor, values: Tensor,
-                valid_lens: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         _check_qkv(queries, keys, values)
-        scores = additive_scores(queries, keys, self.W_q.weight, self.W_k.weight,
-                                 self.w_v.weight[0])  # (B, Q, K)
+        scores = additive_scores(
+            queries, keys, self.W_q.weight, self.W_k.weight, self.w_v.weight[0]
+        )  # (B, Q, K)
         return _pool(scores, values, valid_lens, self.dropout)
 
 
@@ -341,13 +446,19 @@ class DotProductAttention(nn.Module):
         self.scaled = scaled
         self.dropout = nn.Dropout(_check_dropout(dropout))
 
-    def forward(self, queries: Tensor, keys: Tensor, values: Tensor,
-                valid_lens: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         _check_qkv(queries, keys, values)
-        _check_same("feature size", "queries.shape[-1] (Dq)", queries.shape[-1],
-                    "keys.shape[-1] (Dk)", keys.shape[-1],
-                    "DotProductAttention needs Dq == Dk; project queries or keys to the same "
-                    "size, or use AdditiveAttention / BilinearAttention.")
+        _check_same(
+            "feature size",
+            "queries.shape[-1] (Dq)",
+            queries.shape[-1],
+            "keys.shape[-1] (Dk)",
+            keys.shape[-1],
+            "DotProductAttention needs Dq == Dk; project queries or keys to the same "
+            "size, or use AdditiveAttention / BilinearAttention.",
+        )
         score_fn = scaled_dot_scores if self.scaled else dot_scores
         scores = score_fn(queries, keys)  # (B, Q, K)
         return _pool(scores, values, valid_lens, self.dropout)
@@ -370,8 +481,9 @@ class BilinearAttention(nn.Module):
         nn.init.xavier_uniform_(self.W)
         self.dropout = nn.Dropout(_check_dropout(dropout))
 
-    def forward(self, queries: Tensor, keys: Tensor, values: Tensor,
-                valid_lens: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
+    ) -> tuple[Tensor, Tensor]:
         _check_qkv(queries, keys, values)
         scores = bilinear_scores(queries, keys, self.W)  # (B, Q, K)
         return _pool(scores, values, valid_lens, self.dropout)
@@ -382,8 +494,9 @@ class BilinearAttention(nn.Module):
 # ---------------------------------------------------------------------------
 
 
-def attend(weights: Tensor, values: Tensor, mode: str = "soft",
-           generator: torch.Generator | None = None) -> Tensor:
+def attend(
+    weights: Tensor, values: Tensor, mode: str = "soft", generator: torch.Generator | None = None
+) -> Tensor:
     """
     >>> attend(torch.tensor([[[0.2, 0.8]]]), torch.tensor([[[1.0], [3.0]]]), "argmax")
     tensor([[[3.]]])
@@ -402,16 +515,30 @@ def attend(weights: Tensor, values: Tensor, mode: str = "soft",
         raise NWError(f"unknown attend mode {mode!r}; use one of {', '.join(ATTEND_MODES)}.")
     _check_rank("weights", weights, 3, "(B, Q, K)")
     _check_rank("values", values, 3, "(B, K, Dv)")
-    _check_same("batch size", "weights.shape[0]", weights.shape[0], "values.shape[0]",
-                values.shape[0], "pass weights and values with the same batch size B.")
-    _check_same("number of keys", "weights.shape[-1]", weights.shape[-1], "values.shape[1]",
-                values.shape[1], "weights must have one column per key (B, Q, K).")
+    _check_same(
+        "batch size",
+        "weights.shape[0]",
+        weights.shape[0],
+        "values.shape[0]",
+        values.shape[0],
+        "pass weights and values with the same batch size B.",
+    )
+    _check_same(
+        "number of keys",
+        "weights.shape[-1]",
+        weights.shape[-1],
+        "values.shape[1]",
+        values.shape[1],
+        "weights must have one column per key (B, Q, K).",
+    )
     _check_finite("weights", weights)
     if mode == "soft":
         return weights @ values  # (B, Q, K) @ (B, K, Dv) -> (B, Q, Dv)
     if _data_checks_enabled() and (weights < 0).any():
-        raise NWError("weights must be non-negative for hard attention; pass softmax "
-                      "outputs such as those of masked_softmax.")
+        raise NWError(
+            "weights must be non-negative for hard attention; pass softmax "
+            "outputs such as those of masked_softmax."
+        )
     B, Q, K = weights.shape
     has_weight = (weights > 0).any(dim=-1, keepdim=True)  # (B, Q, 1)
     if mode == "argmax":
@@ -455,17 +582,27 @@ class MultiHeadAttention(nn.Module):
     A query with no allowed key gets zero weights, so its output is ``out_proj.bias``.
     """
 
-    def __init__(self, embed_dim: int, num_heads: int, bias: bool = True,
-                 kdim: int | None = None, vdim: int | None = None,
-                 dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        bias: bool = True,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        dropout: float = 0.0,
+    ) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0:
-            raise NWError(f"embed_dim and num_heads must be positive, got embed_dim="
-                          f"{embed_dim}, num_heads={num_heads}.")
+            raise NWError(
+                f"embed_dim and num_heads must be positive, got embed_dim="
+                f"{embed_dim}, num_heads={num_heads}."
+            )
         if embed_dim % num_heads != 0:
-            raise NWError(f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
-                          f"choose num_heads that divides embed_dim (e.g. "
-                          f"{_divisors(embed_dim)}) or change embed_dim.")
+            raise NWError(
+                f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
+                f"choose num_heads that divides embed_dim (e.g. "
+                f"{_divisors(embed_dim)}) or change embed_dim."
+            )
         self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.head_dim = embed_dim // num_heads
@@ -484,25 +621,62 @@ class MultiHeadAttention(nn.Module):
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         _check_qkv(query, key, value)
-        _check_same("query features", "query.shape[-1]", query.shape[-1], "embed_dim",
-                    self.embed_dim, "query must have shape (B, Q, embed_dim).")
-        _check_same("key features", "key.shape[-1]", key.shape[-1], "kdim", self.kdim,
-                    "pass kdim=key.shape[-1] when building MultiHeadAttention.")
-        _check_same("value features", "value.shape[-1]", value.shape[-1], "vdim", self.vdim,
-                    "pass vdim=value.shape[-1] when building MultiHeadAttention.")
+        _check_same(
+            "query features",
+            "query.shape[-1]",
+            query.shape[-1],
+            "embed_dim",
+            self.embed_dim,
+            "query must have shape (B, Q, embed_dim).",
+        )
+        _check_same(
+            "key features",
+            "key.shape[-1]",
+            key.shape[-1],
+            "kdim",
+            self.kdim,
+            "pass kdim=key.shape[-1] when building MultiHeadAttention.",
+        )
+        _check_same(
+            "value features",
+            "value.shape[-1]",
+            value.shape[-1],
+            "vdim",
+            self.vdim,
+            "pass vdim=value.shape[-1] when building MultiHeadAttention.",
+        )
 
-    def _allowed(self, B: int, Q: int, K: int, valid_lens: Tensor | None,
-                 key_padding_mask: Tensor | None, attn_mask: Tensor | None) -> Tensor | None:
+    def _allowed(
+        self,
+        B: int,
+        Q: int,
+        K: int,
+        valid_lens: Tensor | None,
+        key_padding_mask: Tensor | None,
+        attn_mask: Tensor | None,
+    ) -> Tensor | None:
         """Combine all masks into one bool mask, True = may attend, broadcastable to
         (B, H, Q, K); None when nothing is masked."""
         allowed = None
         if valid_lens is not None:
             _check_valid_lens_rank(valid_lens)
-            _check_same("batch size", "valid_lens.shape[0]", valid_lens.shape[0], "B", B,
-                        "pass one valid length per batch row.")
+            _check_same(
+                "batch size",
+                "valid_lens.shape[0]",
+                valid_lens.shape[0],
+                "B",
+                B,
+                "pass one valid length per batch row.",
+            )
             if valid_lens.dim() == 2:
-                _check_same("number of queries", "valid_lens.shape[1]", valid_lens.shape[1],
-                            "Q", Q, "per-query valid_lens must have shape (B, Q).")
+                _check_same(
+                    "number of queries",
+                    "valid_lens.shape[1]",
+                    valid_lens.shape[1],
+                    "Q",
+                    Q,
+                    "per-query valid_lens must have shape (B, Q).",
+                )
             mask = valid_lens_to_mask(valid_lens, K)  # (B, K) or (B, Q, K)
             allowed = mask.reshape(B, 1, -1, K)  # (B, 1, 1 or Q, K)
         if key_padding_mask is not None:
@@ -515,10 +689,16 @@ class MultiHeadAttention(nn.Module):
             allowed = keep if allowed is None else allowed & keep
         return allowed
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor,
-                valid_lens: Tensor | None = None, key_padding_mask: Tensor | None = None,
-                attn_mask: Tensor | None = None,
-                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
+    def forward(
+        self,
+        query: Tensor,
+        key: Tensor,
+        value: Tensor,
+        valid_lens: Tensor | None = None,
+        key_padding_mask: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+        need_weights: bool = True,
+    ) -> tuple[Tensor, Tensor | None]:
         self._check_inputs(query, key, value)
         B, Q, _ = query.shape
         K = key.shape[1]
@@ -549,25 +729,35 @@ class MultiHeadAttention(nn.Module):
         Returns ``self``.
         """
         if not isinstance(torch_mha, nn.MultiheadAttention):
-            raise NWError(f"load_torch_weights expects a torch.nn.MultiheadAttention, got "
-                          f"{type(torch_mha).__name__}.")
+            raise NWError(
+                f"load_torch_weights expects a torch.nn.MultiheadAttention, got "
+                f"{type(torch_mha).__name__}."
+            )
         theirs = (torch_mha.embed_dim, torch_mha.num_heads, torch_mha.kdim, torch_mha.vdim)
         ours = (self.embed_dim, self.num_heads, self.kdim, self.vdim)
         if theirs != ours:
-            raise NWError(f"(embed_dim, num_heads, kdim, vdim) differ: torch has {theirs}, "
-                          f"this module has {ours}; build MultiHeadAttention with the same "
-                          f"sizes.")
+            raise NWError(
+                f"(embed_dim, num_heads, kdim, vdim) differ: torch has {theirs}, "
+                f"this module has {ours}; build MultiHeadAttention with the same "
+                f"sizes."
+            )
         if torch_mha.bias_k is not None or torch_mha.add_zero_attn:
-            raise NWError("add_bias_kv and add_zero_attn are not supported; build the torch "
-                          "module without them.")
+            raise NWError(
+                "add_bias_kv and add_zero_attn are not supported; build the torch "
+                "module without them."
+            )
         if (torch_mha.in_proj_bias is None) != (self.q_proj.bias is None):
-            raise NWError("one module has biases and the other not; pass the same bias=... "
-                          "to both.")
+            raise NWError(
+                "one module has biases and the other not; pass the same bias=... to both."
+            )
         if torch_mha.in_proj_weight is not None:  # packed: rows [q; k; v], each (E, E)
             w_q, w_k, w_v = torch_mha.in_proj_weight.chunk(3, dim=0)
         else:  # kdim/vdim differ: separate (E, E), (E, kdim), (E, vdim)
-            w_q, w_k, w_v = (torch_mha.q_proj_weight, torch_mha.k_proj_weight,
-                             torch_mha.v_proj_weight)
+            w_q, w_k, w_v = (
+                torch_mha.q_proj_weight,
+                torch_mha.k_proj_weight,
+                torch_mha.v_proj_weight,
+            )
         for proj, w in ((self.q_proj, w_q), (self.k_proj, w_k), (self.v_proj, w_v)):
             proj.weight.copy_(w)
         self.out_proj.weight.copy_(torch_mha.out_proj.weight)
@@ -583,32 +773,43 @@ def _divisors(n: int) -> list[int]:
     return [d for d in range(1, n + 1) if n % d == 0]
 
 
-def _check_bool_mask(name: str, mask: Tensor, shapes: list[tuple[int, ...]],
-                     layout: str) -> None:
+def _check_bool_mask(name: str, mask: Tensor, shapes: list[tuple[int, ...]], layout: str) -> None:
     _check_tensor(name, mask)
     if mask.dtype != torch.bool:
-        raise NWError(f"{name} must be a bool tensor (True = not allowed), got dtype "
-                      f"{mask.dtype}; for a float mask of 0/-inf use ({name} == float('-inf')).")
+        raise NWError(
+            f"{name} must be a bool tensor (True = not allowed), got dtype "
+            f"{mask.dtype}; for a float mask of 0/-inf use ({name} == float('-inf'))."
+        )
     if tuple(mask.shape) not in shapes:
-        raise NWError(f"{name} must have shape {layout} = {' or '.join(map(str, shapes))}, "
-                      f"got {tuple(mask.shape)}; build it for these query/key counts.")
+        raise NWError(
+            f"{name} must have shape {layout} = {' or '.join(map(str, shapes))}, "
+            f"got {tuple(mask.shape)}; build it for these query/key counts."
+        )
 
 
-def _fast_attention(q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | None,
-                    dropout_p: float) -> Tensor:
+def _fast_attention(
+    q: Tensor, k: Tensor, v: Tensor, allowed: Tensor | None, dropout_p: float
+) -> Tensor:
     """Fused attention via ``scaled_dot_product_attention``, same zero-row policy as the
     readable path: rows with no allowed key see every key (so no NaN), then are zeroed."""
     if allowed is None:
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout_p)  # (B, H, Q, D)
     any_allowed = allowed.any(dim=-1, keepdim=True)  # (B|1, 1, Q|1, 1)
     heads = F.scaled_dot_product_attention(
-        q, k, v, attn_mask=allowed | ~any_allowed, dropout_p=dropout_p)  # (B, H, Q, D)
+        q, k, v, attn_mask=allowed | ~any_allowed, dropout_p=dropout_p
+    )  # (B, H, Q, D)
     return torch.where(any_allowed, heads, 0.0)  # (B, H, Q, D)
 
 
-def self_attention(mha: MultiHeadAttention, x: Tensor, valid_lens: Tensor | None = None, *,
-                   key_padding_mask: Tensor | None = None, attn_mask: Tensor | None = None,
-                   need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
+def self_attention(
+    mha: MultiHeadAttention,
+    x: Tensor,
+    valid_lens: Tensor | None = None,
+    *,
+    key_padding_mask: Tensor | None = None,
+    attn_mask: Tensor | None = None,
+    need_weights: bool = True,
+) -> tuple[Tensor, Tensor | None]:
     """
     >>> out, w = self_attention(MultiHeadAttention(8, 2), torch.ones(3, 4, 8))
     >>> out.shape, w.shape
@@ -617,5 +818,12 @@ def self_attention(mha: MultiHeadAttention, x: Tensor, valid_lens: Tensor | None
     Self-attention: every position of x (B, T, E) attends to every position of x,
     i.e. ``mha(x, x, x, ...)``. Returns ``(out (B, T, E), weights (B, H, T, T))``.
     """
-    return mha(x, x, x, valid_lens=valid_lens, key_padding_mask=key_padding_mask,
-               attn_mask=attn_mask, need_weights=need_weights)
+    return mha(
+        x,
+        x,
+        x,
+        valid_lens=valid_lens,
+        key_padding_mask=key_padding_mask,
+        attn_mask=attn_mask,
+        need_weights=need_weights,
+    )

@@ -139,7 +139,9 @@ def make_dataset(
         y_train=y_train,
         x_test=x_test,
         y_truth=target.f(x_test),
-        description=f"{target.label}: y = {target.formula} + N(0, {sigma:g}^2), n = {n}, seed {seed}",
+        description=(
+            f"{target.label}: y = {target.formula} + N(0, {sigma:g}^2), n = {n}, seed {seed}"
+        ),
     )
 
 
@@ -203,10 +205,10 @@ def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
         rows = [int(i) + 2 for i in np.flatnonzero(bad.to_numpy())[:5]]  # +2: header, 1-based
         sample = ", ".join(repr(str(v)) for v in raw[bad].head(3))
         raise NWError(
-            f"column {col!r} has {int(bad.sum())} non-numeric entries (lines {rows}, e.g. {sample}): "
-            "pick a numeric column or fix those cells"
+            f"column {col!r} has {int(bad.sum())} non-numeric entries "
+            f"(lines {rows}, e.g. {sample}): pick a numeric column or fix those cells"
         )
-    arr = values.to_numpy(dtype=np.float64)
+    arr = values.to_numpy(dtype=np.float64, copy=True)  # writable, so torch can share it
     missing = ~np.isfinite(arr)
     if missing.any():
         rows = [int(i) + 2 for i in np.flatnonzero(missing)[:5]]

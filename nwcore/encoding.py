@@ -13,8 +13,9 @@ from nwcore.errors import NWError
 __all__ = ["PositionalEncoding", "sinusoidal_encoding"]
 
 
-def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0,
-                        dtype: torch.dtype | None = None) -> Tensor:
+def sinusoidal_encoding(
+    num_positions: int, dim: int, base: float = 10000.0, dtype: torch.dtype | None = None
+) -> Tensor:
     """
     >>> sinusoidal_encoding(2, 3)
     tensor([[0.0000, 1.0000, 0.0000],
@@ -26,13 +27,15 @@ def sinusoidal_encoding(num_positions: int, dim: int, base: float = 10000.0,
     Computed in float64, returned in ``dtype`` (default: torch's default dtype).
     """
     if not isinstance(num_positions, int) or num_positions < 0:
-        raise NWError(f"num_positions must be an int >= 0, got {num_positions!r}; pass the "
-                      f"sequence length.")
+        raise NWError(
+            f"num_positions must be an int >= 0, got {num_positions!r}; pass the sequence length."
+        )
     if not isinstance(dim, int) or dim <= 0:
         raise NWError(f"dim must be an int >= 1, got {dim!r}; pass the feature size D.")
     if not (math.isfinite(base) and base > 0):
-        raise NWError(f"base must be a finite number > 0, got {base!r}; the usual value is "
-                      f"10000.0.")
+        raise NWError(
+            f"base must be a finite number > 0, got {base!r}; the usual value is 10000.0."
+        )
     pos = torch.arange(num_positions, dtype=torch.float64).unsqueeze(1)  # (P, 1)
     even = torch.arange(0, dim, 2, dtype=torch.float64)  # (ceil(D/2),) values 2j
     angles = pos / base ** (even / dim)  # (P, 1) / (ceil(D/2),) -> (P, ceil(D/2))
@@ -51,29 +54,36 @@ class PositionalEncoding(nn.Module):
     follows ``.to(device)`` but stays out of the state dict); T may not exceed max_len.
     """
 
-    def __init__(self, dim: int, max_len: int = 1000, dropout: float = 0.0,
-                 base: float = 10000.0) -> None:
+    def __init__(
+        self, dim: int, max_len: int = 1000, dropout: float = 0.0, base: float = 10000.0
+    ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
-            raise NWError(f"dropout must be a probability in [0, 1), got {dropout}; use "
-                          f"e.g. 0.1.")
+            raise NWError(f"dropout must be a probability in [0, 1), got {dropout}; use e.g. 0.1.")
         self.dim = dim
         self.max_len = max_len
         self.dropout = nn.Dropout(dropout)
-        self.register_buffer("encoding", sinusoidal_encoding(max_len, dim, base),
-                             persistent=False)  # (max_len, D)
+        self.register_buffer(
+            "encoding", sinusoidal_encoding(max_len, dim, base), persistent=False
+        )  # (max_len, D)
 
     def forward(self, x: Tensor) -> Tensor:
         if not isinstance(x, Tensor) or x.dim() != 3:
             shape = tuple(x.shape) if isinstance(x, Tensor) else type(x).__name__
-            raise NWError(f"x must have shape (B, T, D), got {shape}; add a batch axis with "
-                          f"x.unsqueeze(0) if needed.")
+            raise NWError(
+                f"x must have shape (B, T, D), got {shape}; add a batch axis with "
+                f"x.unsqueeze(0) if needed."
+            )
         B, T, D = x.shape
         if D != self.dim:
-            raise NWError(f"x has D={D} features but PositionalEncoding was built with "
-                          f"dim={self.dim}; build it with dim={D}.")
+            raise NWError(
+                f"x has D={D} features but PositionalEncoding was built with "
+                f"dim={self.dim}; build it with dim={D}."
+            )
         if T > self.max_len:
-            raise NWError(f"sequence length T={T} exceeds max_len={self.max_len}; raise "
-                          f"max_len (e.g. PositionalEncoding(dim={D}, max_len={T})).")
+            raise NWError(
+                f"sequence length T={T} exceeds max_len={self.max_len}; raise "
+                f"max_len (e.g. PositionalEncoding(dim={D}, max_len={T}))."
+            )
         table = self.encoding[:T].to(x.dtype)  # (T, D)
         return self.dropout(x + table)  # (B, T, D) + (T, D) -> (B, T, D)

@@ -138,7 +138,7 @@ def _train_converged(x, y, kernel, heads, config, callback) -> TrainResult:
     # One head: the exact 1-D search over the bandwidth, for every kernel.
     search = loo_bandwidth(x, y, kernel, callback=callback if heads == 1 else None)
     if heads == 1:
-        model = ParametricNW(1, kernel, w_init=torch.tensor([search.w])).to(x.dtype)
+        model = ParametricNW(1, kernel, w_init=torch.tensor([search.w], dtype=x.dtype))
         return TrainResult(model, x, y, "converged", list(search.losses), search.loss)
     # Several heads: L-BFGS on log w and the mixture, heads spread around the 1-head optimum
     # (from 4x narrower to 4x wider), so each can specialise.

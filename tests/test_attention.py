@@ -59,8 +59,9 @@ def loop_pool(weights: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
     for b in range(B):
         for i in range(Q):
             for d in range(Dv):
-                out[b, i, d] = sum(float(weights[b, i, j]) * float(values[b, j, d])
-                                   for j in range(K))
+                out[b, i, d] = sum(
+                    float(weights[b, i, j]) * float(values[b, j, d]) for j in range(K)
+                )
     return out
 
 
@@ -90,8 +91,11 @@ def loop_bilinear(q, k, W) -> torch.Tensor:
     for b in range(B):
         for i in range(Q):
             for j in range(K):
-                out[b, i, j] = sum(float(q[b, i, d]) * float(W[d, e]) * float(k[b, j, e])
-                                   for d in range(Dq) for e in range(Dk))
+                out[b, i, j] = sum(
+                    float(q[b, i, d]) * float(W[d, e]) * float(k[b, j, e])
+                    for d in range(Dq)
+                    for e in range(Dk)
+                )
     return out
 
 
@@ -144,12 +148,15 @@ def test_masked_softmax_rows_are_nonnegative_and_sum_to_one_where_valid():
     assert_close(sums[valid_lens == 0], torch.zeros_like(sums[valid_lens == 0]))
 
 
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
 def test_masked_softmax_valid_len_zero_gives_zero_weights_and_finite_gradients():
     scores = randn(2, 3, 4).requires_grad_()
     valid_lens = torch.tensor([0, 2])
-    weights = masked_softmax(scores, valid_lens)
+    # detect_anomaly fails on a NaN inside any backward step, even one masked out later.
+    with torch.autograd.detect_anomaly():
+        weights = masked_softmax(scores, valid_lens)
+        (weights * randn(2, 3, 4, seed=1)).sum().backward()
     assert torch.equal(weights[0], torch.zeros(3, 4, dtype=torch.float64))
-    (weights * randn(2, 3, 4, seed=1)).sum().backward()
     assert torch.isfinite(scores.grad).all()
     assert torch.equal(scores.grad[0], torch.zeros(3, 4, dtype=torch.float64))
     assert torch.equal(scores.grad[1, :, 2:], torch.zeros(3, 2, dtype=torch.float64))
@@ -206,16 +213,22 @@ def test_scaled_dot_scores_divide_by_sqrt_of_feature_size():
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_scaled_dot_masked_softmax_pooling_equals_torch_sdpa(dtype):
-    q, k, v = randn(2, 3, 8, dtype=dtype), randn(2, 5, 8, dtype=dtype, seed=1), randn(
-        2, 5, 6, dtype=dtype, seed=2)
+    q, k, v = (
+        randn(2, 3, 8, dtype=dtype),
+        randn(2, 5, 8, dtype=dtype, seed=1),
+        randn(2, 5, 6, dtype=dtype, seed=2),
+    )
     out = masked_softmax(scaled_dot_scores(q, k)) @ v
     assert_close(out, F.scaled_dot_product_attention(q, k, v))
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 def test_scaled_dot_masked_softmax_pooling_equals_torch_sdpa_with_bool_attn_mask(dtype):
-    q, k, v = randn(2, 3, 8, dtype=dtype), randn(2, 5, 8, dtype=dtype, seed=1), randn(
-        2, 5, 6, dtype=dtype, seed=2)
+    q, k, v = (
+        randn(2, 3, 8, dtype=dtype),
+        randn(2, 5, 8, dtype=dtype, seed=1),
+        randn(2, 5, 6, dtype=dtype, seed=2),
+    )
     valid_lens = torch.tensor([[1, 4, 5], [2, 3, 3]])  # (B, Q)
     # SDPA's bool convention is the opposite of nn.MultiheadAttention: True = may attend.
     sdpa_mask = torch.zeros(2, 3, 5, dtype=torch.bool)
@@ -237,8 +250,9 @@ def test_additive_attention_module_matches_loop_scores_softmax_and_pooling():
     q, k, v = randn(2, 2, 3), randn(2, 4, 4, seed=1), randn(2, 4, 3, seed=2)
     valid_lens = torch.tensor([3, 1])
     out, weights = layer(q, k, v, valid_lens)
-    scores = loop_additive(q, k, layer.W_q.weight, layer.W_k.weight, layer.w_v.weight[0])
-    expected_w = loop_masked_softmax(scores.detach(), valid_lens)
+    params = [p.detach() for p in (layer.W_q.weight, layer.W_k.weight, layer.w_v.weight[0])]
+    scores = loop_additive(q, k, *params)
+    expected_w = loop_masked_softmax(scores, valid_lens)
     assert_close(weights, expected_w)
     assert_close(out, loop_pool(expected_w, v))
 
@@ -270,12 +284,13 @@ def test_dot_product_attention_module_equals_torch_sdpa(scaled):
 
 
 def test_attend_argmax_picks_the_value_of_the_heaviest_key():
-    weights = torch.tensor([[[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]],
-                            [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]])  # last row fully masked
-    values = torch.tensor([[[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]],
-                           [[4.0, 40.0], [5.0, 50.0], [6.0, 60.0]]])
-    expected = torch.tensor([[[2.0, 20.0], [1.0, 10.0]],
-                             [[6.0, 60.0], [0.0, 0.0]]])
+    weights = torch.tensor(
+        [[[0.1, 0.7, 0.2], [0.5, 0.2, 0.3]], [[0.0, 0.0, 1.0], [0.0, 0.0, 0.0]]]
+    )  # last row fully masked
+    values = torch.tensor(
+        [[[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]], [[4.0, 40.0], [5.0, 50.0], [6.0, 60.0]]]
+    )
+    expected = torch.tensor([[[2.0, 20.0], [1.0, 10.0]], [[6.0, 60.0], [0.0, 0.0]]])
     assert torch.equal(attend(weights, values, "argmax"), expected)
 
 
@@ -325,19 +340,26 @@ DTYPES = [torch.float64, torch.float32]
 def make_pair(embed_dim=8, num_heads=2, kdim=None, vdim=None, bias=True, dtype=torch.float64):
     """A torch MHA with random weights and our MHA loaded from it."""
     torch.manual_seed(0)
-    theirs = nn.MultiheadAttention(embed_dim, num_heads, bias=bias, kdim=kdim, vdim=vdim,
-                                   batch_first=True).to(dtype)
+    theirs = nn.MultiheadAttention(
+        embed_dim, num_heads, bias=bias, kdim=kdim, vdim=vdim, batch_first=True
+    ).to(dtype)
     with torch.no_grad():
         for p in theirs.parameters():  # torch zero-inits the biases; make them matter
             p.copy_(torch.randn_like(p) * 0.5)
-    ours = MultiHeadAttention(embed_dim, num_heads, bias=bias, kdim=kdim,
-                              vdim=vdim).to(dtype).load_torch_weights(theirs)
+    ours = (
+        MultiHeadAttention(embed_dim, num_heads, bias=bias, kdim=kdim, vdim=vdim)
+        .to(dtype)
+        .load_torch_weights(theirs)
+    )
     return ours, theirs
 
 
 def qkv(B=3, Q=4, K=5, E=8, Ek=8, Ev=8, dtype=torch.float64):
-    return (randn(B, Q, E, dtype=dtype, seed=10), randn(B, K, Ek, dtype=dtype, seed=11),
-            randn(B, K, Ev, dtype=dtype, seed=12))
+    return (
+        randn(B, Q, E, dtype=dtype, seed=10),
+        randn(B, K, Ek, dtype=dtype, seed=11),
+        randn(B, K, Ev, dtype=dtype, seed=12),
+    )
 
 
 def torch_mha(theirs, q, k, v, **masks):
@@ -385,8 +407,7 @@ def test_mha_equals_torch_multihead_attention_with_per_batch_attn_mask(dtype):
     blocked[..., 0] = False  # keep one key per query so torch gives no NaN
     out, weights = ours(q, k, v, attn_mask=blocked)
     # torch wants a 3-D mask as (B * H, Q, K), batch-major.
-    ref_out, ref_weights = torch_mha(theirs, q, k, v,
-                                     attn_mask=blocked.repeat_interleave(2, dim=0))
+    ref_out, ref_weights = torch_mha(theirs, q, k, v, attn_mask=blocked.repeat_interleave(2, dim=0))
     assert_close(out, ref_out)
     assert_close(weights, ref_weights)
 
@@ -420,9 +441,11 @@ def test_mha_equals_torch_multihead_attention_with_different_kdim_vdim(dtype, bi
 def test_mha_sdpa_fast_path_equals_readable_path_with_all_masks(dtype):
     ours, _ = make_pair(dtype=dtype)
     q, k, v = qkv(dtype=dtype)
-    masks = dict(valid_lens=torch.tensor([[5, 4, 1, 0], [2, 2, 5, 3], [1, 1, 1, 1]]),
-                 key_padding_mask=padding_mask_from_lens(torch.tensor([5, 4, 3]), 5),
-                 attn_mask=torch.ones(4, 5, dtype=torch.bool).triu(diagonal=2))
+    masks = dict(
+        valid_lens=torch.tensor([[5, 4, 1, 0], [2, 2, 5, 3], [1, 1, 1, 1]]),
+        key_padding_mask=padding_mask_from_lens(torch.tensor([5, 4, 3]), 5),
+        attn_mask=torch.ones(4, 5, dtype=torch.bool).triu(diagonal=2),
+    )
     for chosen in [{}, *({name: m} for name, m in masks.items()), masks]:
         slow, weights = ours(q, k, v, need_weights=True, **chosen)
         fast, none = ours(q, k, v, need_weights=False, **chosen)
@@ -430,15 +453,17 @@ def test_mha_sdpa_fast_path_equals_readable_path_with_all_masks(dtype):
         assert_close(fast, slow)
 
 
+@pytest.mark.filterwarnings("ignore:Anomaly Detection has been enabled")
 def test_mha_fully_masked_query_outputs_out_proj_bias_with_finite_gradients():
     ours, _ = make_pair()
     q, k, v = (t.requires_grad_() for t in qkv())
     valid_lens = torch.tensor([[0, 5, 2, 1], [3, 3, 3, 3], [0, 0, 0, 0]])
     for need_weights in (True, False):
-        out, _ = ours(q, k, v, valid_lens=valid_lens, need_weights=need_weights)
+        with torch.autograd.detect_anomaly():  # fails on NaN in any backward step
+            out, _ = ours(q, k, v, valid_lens=valid_lens, need_weights=need_weights)
+            grads = torch.autograd.grad(out.sum(), (q, k, v))
         assert_close(out[0, 0], ours.out_proj.bias)
         assert_close(out[2], ours.out_proj.bias.expand(4, 8))
-        grads = torch.autograd.grad(out.sum(), (q, k, v))
         assert all(torch.isfinite(g).all() for g in grads)
 
 
@@ -505,14 +530,24 @@ def test_attend_negative_weights_raise_for_hard_modes():
     [
         (lambda: dot_scores(randn(2, 3), randn(1, 2, 3)), r"same rank.*unsqueeze"),
         (lambda: dot_scores(randn(2, 3, 4), randn(2, 5, 6)), r"Dq == Dk"),
-        (lambda: bilinear_scores(randn(1, 2, 3), randn(1, 4, 5), randn(5, 3)),
-         r"W must have shape \(Dq, Dk\)"),
-        (lambda: additive_scores(randn(1, 2, 3), randn(1, 4, 5), randn(6, 3), randn(7, 5),
-                                 randn(6)), r"same hidden size"),
-        (lambda: AdditiveAttention(3, 5, 4)(randn(2, 3), randn(1, 4, 5), randn(1, 4, 2)),
-         r"\(B, Q, Dq\).*unsqueeze\(0\)"),
-        (lambda: AdditiveAttention(3, 5, 4)(randn(1, 2, 3), randn(1, 4, 5), randn(1, 3, 2)),
-         r"same K"),
+        (
+            lambda: bilinear_scores(randn(1, 2, 3), randn(1, 4, 5), randn(5, 3)),
+            r"W must have shape \(Dq, Dk\)",
+        ),
+        (
+            lambda: additive_scores(
+                randn(1, 2, 3), randn(1, 4, 5), randn(6, 3), randn(7, 5), randn(6)
+            ),
+            r"same hidden size",
+        ),
+        (
+            lambda: AdditiveAttention(3, 5, 4)(randn(2, 3), randn(1, 4, 5), randn(1, 4, 2)),
+            r"\(B, Q, Dq\).*unsqueeze\(0\)",
+        ),
+        (
+            lambda: AdditiveAttention(3, 5, 4)(randn(1, 2, 3), randn(1, 4, 5), randn(1, 3, 2)),
+            r"same K",
+        ),
     ],
 )
 def test_scoring_bad_shapes_raise_with_fix(call, pattern):

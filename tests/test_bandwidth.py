@@ -1,0 +1,70 @@
+"""Bandwidth rules against statsmodels, and the leave-one-out objective against a loop."""
+
+import math
+
+import pytest
+import torch
+from statsmodels.nonparametric import bandwidths
+
+import nwcore
+from nwcore import NWError
+
+
+@pytest.mark.parametrize("seed", [0, 5])
+def test_silverman_and_scott_match_statsmodels(seed):
+    d = nwcore.make_dataset("classic", n_train=80, seed=seed)
+    x = d.x_train.numpy()
+    assert nwcore.silverman(d.x_train) == pytest.approx(bandwidths.bw_silverman(x), rel=1e-6)
+    assert nwcore.scott(d.x_train) == pytest.approx(bandwidths.bw_scott(x), rel=1e-6)
+
+
+def test_rules_use_iqr_when_it_is_smaller_than_std():
+    # heavy tails: IQR / 1.349 is far below the standard deviation
+    x = torch.tensor([-50.0] + [0.01 * i for i in range(100)] + [50.0], dtype=torch.float64)
+    assert nwcore.silverman(x) == pytest.approx(bandwidths.bw_silverman(x.numpy()), rel=1e-6)
+
+
+def test_loo_mse_equals_explicit_loop():
+    d = nwcore.make_dataset("classic", n_train=25, seed=9)
+    xs, ys = d.x_train.tolist(), d.y_train.tolist()
+    for w in [0.3, 2.0, 9.0]:
+        total = 0.0
+        for i in range(len(xs)):
+            ks = [math.exp(-(((xs[i] - xj) * w) ** 2) / 2) for xj in xs]
+            ks[i] = 0.0
+            total += (sum(k * v for k, v in zip(ks, ys, strict=True)) / sum(ks) - ys[i]) ** 2
+        assert nwcore.loo_mse(d.x_train, d.y_train, "gaussian", w) == pytest.approx(
+            total / len(xs), rel=1e-10
+        )
+
+
+def test_loo_bandwidth_reports_each_evaluation():
+    d = nwcore.make_dataset("classic")
+    seen = []
+    res = nwcore.loo_bandwidth(d.x_train, d.y_train, callback=lambda *a: seen.append(a))
+    assert len(seen) == res.evaluations == len(res.losses)
+    assert res.loss == min(res.losses)
+    assert res.w == pytest.approx(1 / res.h)
+
+
+def test_loo_bandwidth_in_r2_beats_every_grid_point():
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(60, 2, generator=g, dtype=torch.float64) * 3
+    y = x[:, 0].sin() + x[:, 1] + 0.2 * torch.randn(60, generator=g, dtype=torch.float64)
+    res = nwcore.loo_bandwidth(x, y)
+    for h in torch.logspace(-1.5, 0.8, 40).tolist():
+        assert res.loss <= nwcore.loo_mse(x, y, "gaussian", 1 / h) + 1e-12
+
+
+@pytest.mark.parametrize(
+    ("x", "message"),
+    [([1.0], "at least 2"), ([2.0, 2.0, 2.0], "all x are equal"), ([], "empty")],
+)
+def test_rules_refuse_degenerate_x(x, message):
+    with pytest.raises(NWError, match=message):
+        nwcore.silverman(x)
+
+
+def test_loo_bandwidth_refuses_constant_x():
+    with pytest.raises(NWError, match="all x are equal"):
+        nwcore.loo_bandwidth([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0])
