@@ -35,3 +35,6 @@ export: $(VENV)/.run-installed
 
 clean:
 	rm -rf $(VENV) build
+
+load: $(VENV)/.dev-installed
+	$(PY) -m tests.load
