@@ -158,7 +158,7 @@ def _train_converged(x, y, kernel, heads, config, callback) -> TrainResult:
 
     losses: list[float] = []
     for step in range(config.max_steps):
-        loss = float(opt.step(closure))
+        loss = float(opt.step(closure).detach())
         losses.append(loss)
         with torch.no_grad():
             model.w.copy_(log_w.exp())
