@@ -62,6 +62,7 @@ TEXT: dict[str, str] = {
     ),
     "w_exact": "exact w (optional)",
     "w_exact_help": "Type any number, e.g. 0.37 or 1e-9; leave empty to use the slider.",
+    "w_exact_placeholder": "e.g. 0.37",
     "w_caption": "w = {w}, bandwidth h = 1/w = {h}",
     "w_not_number": (
         "exact w: {value!r} is not a number. Type a number such as 2.5 or 1e-3, or clear the "
@@ -75,6 +76,10 @@ TEXT: dict[str, str] = {
         "w = 0 gives every key the same weight, so nonparametric pooling equals average "
         "pooling (the bandwidth 1/w is infinite). Try w = 1."
     ),
+    "w_constant": (
+        "The constant kernel ignores w: every w gives average pooling, so the leave-one-out "
+        "'optimum' and the learned w are arbitrary."
+    ),
     "w_negative": "The kernels are symmetric: w = {w} acts exactly like w = {abs_w}.",
     "w_tiny": (
         "w = {w} is tiny: the window is far wider than the data, so the fit is almost flat "
@@ -85,7 +90,9 @@ TEXT: dict[str, str] = {
         "copies its nearest training point. Try w between 0.1 and 30."
     ),
     "heads": "Heads",  # contract
-    "heads_help": "Heads of the parametric model: each learns its own w; a learned mixture combines them.",
+    "heads_help": (
+        "Heads of the parametric model: each learns its own w; a learned mixture combines them."
+    ),
     "mode": "Training mode",
     "mode_help": (
         "d2l: the book's recipe (SGD, lr 0.5, 5 epochs); it can overshoot to a too-narrow "
@@ -121,6 +128,7 @@ TEXT: dict[str, str] = {
     "series_nonparametric": "nonparametric",  # contract
     "series_parametric": "parametric",  # contract
     "fit_title": "Fit: {description}",
+    "fit_alt": ("Fit and attention heatmaps: {curves} pooling, kernel {kernel}, w = {w}."),
     "heat_title_np": "nonparametric ({kernel}, w = {w})",
     "heat_title_param": "parametric head {head} (w = {w})",
     "heat_axis_query": "query x (sorted)",
@@ -135,10 +143,15 @@ TEXT: dict[str, str] = {
         "Press **Train** below to learn w and see its curve and heatmaps."
     ),
     "empty_np": (
-        "The {kernel} kernel is zero outside |u| < 1, so with w = {w} (h = {h}) "
+        "The {kernel} kernel is zero outside |u| < 1, so with w = {w} (h = {h}), "
         "{count} of {total} queries have no training point inside their window. "
         "They copy the nearest training point's y (marked with a cross on the chart). "
         "Lower w to widen the window."
+    ),
+    "empty_underflow": (
+        "With w = {w} the {kernel} weights underflow to zero for {count} of {total} queries "
+        "(every key is too far away in units of h = {h}). They copy the nearest training "
+        "point's y (marked with a cross on the chart). Lower w to widen the window."
     ),
     "empty_param": (
         "parametric head(s) {heads}: {count} of {total} queries have an empty window and copy "
@@ -164,7 +177,10 @@ TEXT: dict[str, str] = {
     "bw_scott": "Scott's rule",
     "bw_loo": "leave-one-out optimum",
     "bw_head": "learned, head {head}",
-    "bw_untrained": "Train to see the learned w per head here.",
+    "bw_untrained": (
+        "Train to see the learned w per head here, next to the leave-one-out optimum "
+        "(the w that best predicts each training point from the others)."
+    ),
     "bw_d2l_note": (
         "d2l mode stops after 5 SGD epochs; on the classic data it overshoots to a much "
         "larger w (a too-narrow window) than the leave-one-out optimum. Switch to "
@@ -252,6 +268,13 @@ TEXT: dict[str, str] = {
     "valid_lens_count": (
         "Valid lengths per query: give {want} whole numbers (one per query), got {got}."
     ),
+    "valid_lens_range": (
+        "Valid lengths per query: {value!r} is not a whole number from 0 to {max} "
+        "(the number of keys)."
+    ),
+    "values_count": (
+        "Values has {got} line(s) but Keys has {want}: give one line of values per key."
+    ),
     "row_query": "query {i}",
     "row_key": "key {i}",
     "col_out": "output {j}",
@@ -286,13 +309,16 @@ TEXT: dict[str, str] = {
     ),
     "heads_title": "Attention weights per head (query token x key token)",
     "head_panel": "head {head}",
-    "out_proj_title": "Output projection W_o (output feature x concatenated head feature)",
+    "out_proj_title": "Output projection W_o (output x head feature)",
+    "out_row": "out {i}",
     "out_proj_caption": (
         "Columns come in blocks of E / Heads, one block per head: W_o decides how much each "
         "head contributes to each output feature."
     ),
     "output_title": "Output of the layer (token x feature)",
-    "number_bad": "Numbers: {value!r} is not a number. Separate numbers with commas, e.g. `1, 2, 3`.",
+    "number_bad": (
+        "Numbers: {value!r} is not a number. Separate numbers with commas, e.g. `1, 2, 3`."
+    ),
     # --- chart fields (tooltips, axes) ------------------------------------------------------
     "f_x": "x",
     "f_y": "y",
@@ -304,6 +330,7 @@ TEXT: dict[str, str] = {
     "f_panel": "panel",
     "f_position": "position",
     "f_feature": "feature",
+    "f_out_feature": "output feature",
     "f_value": "value",
     "f_token": "token",
 }

@@ -1,0 +1,1 @@
+"""The Streamlit dashboard: entry point app.py, pages in pages_/, shared helpers here."""

@@ -1,0 +1,523 @@
+"""Page 1 (default): average, nonparametric and parametric attention pooling, side by side."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+import nwcore
+from dashboard import charts, compute, upload
+from dashboard.common import fmt, init_state, recall, remember, run_page, show_error
+from dashboard.text import plain, t
+
+log = logging.getLogger("dashboard")
+
+KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
+W_GRID = [float(f"{10 ** (k / 10):.3g}") for k in range(-20, 31)]  # 0.01 .. 1000, log-spaced
+W_TINY, W_HUGE = 1e-6, 1e6
+CSV = "csv"
+SERIES = ["truth", "training points", "average", "nonparametric", "parametric"]
+SERIES_TEXT = {
+    "truth": "series_truth",
+    "training points": "series_points",
+    "average": "series_average",
+    "nonparametric": "series_nonparametric",
+    "parametric": "series_parametric",
+}
+
+
+@dataclass(frozen=True)
+class Controls:
+    data_key: tuple
+    data: nwcore.Dataset
+    dataset: str  # dataset name for the export's metadata ("csv" for uploads)
+    kernel: str
+    w: float
+    heads: int
+    mode: str
+    seed: int
+
+    @property
+    def train_key(self) -> tuple:
+        return (self.data_key, self.kernel, self.heads, self.mode, self.seed)
+
+
+# --- sidebar ------------------------------------------------------------------------------
+
+
+def _dataset_label(name: str) -> str:
+    if name == CSV:
+        return t("dataset_csv")
+    target = nwcore.DATASETS[name]
+    return f"{target.label}: {target.formula}"
+
+
+def _reset_synthetic_defaults() -> None:
+    """A new dataset starts from its experiment's own n_train and noise (the book's values)."""
+    name = st.session_state.get("dataset")
+    if name in nwcore.DATASETS:
+        st.session_state["n_train"] = nwcore.DATASETS[name].n_train
+        st.session_state["noise"] = float(nwcore.DATASETS[name].noise)
+
+
+def _init_defaults() -> None:
+    classic = nwcore.DATASETS["classic"]
+    for key, value in (
+        ("dataset", "classic"),
+        ("n_train", classic.n_train),
+        ("noise", float(classic.noise)),
+        ("seed", nwcore.DEFAULT_SEED),
+        ("kernel", "gaussian"),
+        ("w", 1.0),
+        ("w_exact", ""),
+        ("heads", 1),
+        ("mode", "d2l"),
+        ("curves", list(SERIES)),
+    ):
+        init_state(key, value)
+
+
+def _parse_w(slider_w: float, typed: str, box: Any) -> float:
+    """The w to use: the typed value when it is a number, else the slider's; say why."""
+    typed = typed.strip()
+    if not typed:
+        w = slider_w
+    else:
+        try:
+            w = float(typed)
+        except ValueError:
+            box.error(plain(t("w_not_number", value=typed, fallback=fmt(slider_w))))
+            return slider_w
+        if not math.isfinite(w):
+            box.error(plain(t("w_not_finite", value=typed, fallback=fmt(slider_w))))
+            return slider_w
+    if w == 0:
+        box.warning(t("w_zero"))
+    elif abs(w) < W_TINY:
+        box.warning(t("w_tiny", w=fmt(w)))
+    elif abs(w) > W_HUGE:
+        box.warning(t("w_huge", w=fmt(w)))
+    if w < 0:
+        box.info(t("w_negative", w=fmt(w), abs_w=fmt(-w)))
+    return w
+
+
+def sidebar(notices: Any) -> Controls:
+    _init_defaults()
+    with st.sidebar:
+        st.header(t("sidebar_data"))
+        name = st.selectbox(
+            t("dataset"),
+            [*nwcore.DATASETS, CSV],
+            format_func=_dataset_label,
+            key="dataset",
+            on_change=_reset_synthetic_defaults,
+            help=t("dataset_help"),
+            **KEEP,
+        )
+        if name == CSV:
+            data_key, data = upload.csv_data(notices)
+            seed = 0
+        else:
+            n = st.slider(
+                t("n_train"),
+                nwcore.MIN_POINTS,
+                compute.MAX_LIVE_POINTS,
+                key="n_train",
+                help=t("n_train_help"),
+                **KEEP,
+            )
+            noise = st.slider(
+                t("noise"), 0.0, 3.0, step=0.05, key="noise", help=t("noise_help"), **KEEP
+            )
+            seed = int(
+                st.number_input(
+                    t("seed"),
+                    min_value=0,
+                    max_value=2**31 - 1,
+                    step=1,
+                    key="seed",
+                    help=t("seed_help"),
+                    **KEEP,
+                )
+            )
+            data = compute.synthetic(name, int(n), float(noise), seed)
+            data_key = ("synthetic", name, int(n), float(noise), seed)
+        st.session_state["last_data"] = (data_key, data)
+
+        st.header(t("sidebar_model"))
+        kernel = st.selectbox(
+            t("kernel"),
+            list(nwcore.KERNELS),
+            format_func=lambda k: f"{k}: K(u) = {nwcore.KERNELS[k]}",
+            key="kernel",
+            help=t("kernel_help"),
+            **KEEP,
+        )
+        slider_w = st.select_slider(
+            t("w"),
+            options=W_GRID,
+            format_func=lambda v: f"{v:g}",
+            key="w",
+            help=t("w_help"),
+            **KEEP,
+        )
+        typed = st.text_input(
+            t("w_exact"),
+            key="w_exact",
+            placeholder=t("w_exact_placeholder"),
+            help=t("w_exact_help"),
+            **KEEP,
+        )
+        w = _parse_w(float(slider_w), typed, st)
+        st.caption(t("w_caption", w=fmt(w, 4), h=fmt(1.0 / abs(w), 4) if w else "inf"))
+        if kernel == "constant":
+            st.caption(t("w_constant"))
+        heads = st.slider(
+            t("heads"), 1, nwcore.MAX_HEADS, key="heads", help=t("heads_help"), **KEEP
+        )
+        mode = st.radio(
+            t("mode"),
+            list(nwcore.MODES),
+            format_func=lambda m: t(f"mode_{m}"),
+            key="mode",
+            help=t("mode_help"),
+            **KEEP,
+        )
+    return Controls(data_key, data, name, kernel, float(w), int(heads), mode, seed)
+
+
+# --- the fit and its attention ------------------------------------------------------------
+
+
+def _queries(data: nwcore.Dataset) -> torch.Tensor:
+    return data.x_test if data.x_test is not None else data.x_train
+
+
+def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any]:
+    """Curves, heatmaps and the empty-window messages; returns the predictions for metrics."""
+    data = c.data
+    q = _queries(data)  # (Q,)
+    x, y = data.x_train, data.y_train  # (K,), (K,)
+    avg = nwcore.average_pooling(q, y)
+    fit = nwcore.nadaraya_watson(q, x, y, c.kernel, c.w)  # weights (Q, K)
+    preds: dict[str, torch.Tensor] = {"average": avg.y_hat, "nonparametric": fit.y_hat}
+    param_weights = None
+    if result is not None:
+        preds["parametric"], param_weights = result.predict(q)  # (Q,), (Q, H, K)
+
+    shown = st.pills(
+        t("curves"),
+        SERIES,
+        selection_mode="multi",
+        format_func=lambda s: t(SERIES_TEXT[s]),
+        key="curves",
+        **KEEP,
+    )
+    shown = set(shown or [])
+    x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
+    q_np = q.numpy()
+    frames = []
+    if data.y_truth is not None and "truth" in shown:
+        frames.append(_curve(q_np, data.y_truth.numpy(), "truth"))
+    for name, y_hat in preds.items():
+        if name in shown:
+            frames.append(_curve(q_np, y_hat.numpy(), name))
+    curves = pd.concat(frames) if frames else pd.DataFrame({x_f: [], y_f: [], s_f: [], "qi": []})
+    points = (
+        pd.DataFrame({x_f: x.numpy(), y_f: y.numpy()})
+        if "training points" in shown
+        else pd.DataFrame({x_f: [], y_f: []})
+    )
+
+    empty_rows = []
+    if "nonparametric" in shown and bool(fit.empty.any()):
+        mask = fit.empty.numpy()
+        empty_rows.append(_curve(q_np[mask], fit.y_hat.numpy()[mask], "nonparametric"))
+    param_empty_heads: list[int] = []
+    param_empty = np.zeros(len(q_np), dtype=bool)
+    if result is not None and c.kernel in nwcore.COMPACT_KERNELS:
+        for h, empty in enumerate(compute.parametric_empty(result, q)):
+            if bool(empty.any()):
+                param_empty_heads.append(h + 1)
+                param_empty |= empty.numpy()
+        if "parametric" in shown and param_empty.any():
+            empty_rows.append(
+                _curve(q_np[param_empty], preds["parametric"].numpy()[param_empty], "parametric")
+            )
+    empty = pd.concat(empty_rows) if empty_rows else pd.DataFrame({x_f: [], y_f: [], s_f: []})
+
+    heat, panels, reduced = _heat_cells(c, q_np, x.numpy(), fit.weights.numpy(), param_weights)
+    chart = charts.fit_with_heatmaps(
+        curves,
+        points,
+        empty,
+        heat,
+        panels,
+        title=data.description,
+        x_label=data.x_label,
+        y_label=data.y_label,
+    )
+    summary = t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=", ".join(sorted(preds)))
+    st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=summary)
+
+    if bool(fit.empty.any()):
+        st.warning(
+            t(
+                "empty_np" if c.kernel in nwcore.COMPACT_KERNELS else "empty_underflow",
+                kernel=c.kernel,
+                w=fmt(c.w),
+                h=fmt(1 / abs(c.w)) if c.w else "inf",
+                count=int(fit.empty.sum()),
+                total=len(q_np),
+            )
+        )
+    if param_empty_heads:
+        st.warning(
+            t(
+                "empty_param",
+                heads=", ".join(map(str, param_empty_heads)),
+                count=int(param_empty.sum()),
+                total=len(q_np),
+            )
+        )
+    if result is None:
+        st.info(t("param_untrained", kernel=c.kernel, heads=c.heads, mode=c.mode))
+    if reduced:
+        st.caption(reduced)
+    return preds
+
+
+def _curve(x: np.ndarray, y: np.ndarray, series: str) -> pd.DataFrame:
+    return pd.DataFrame({t("f_x"): x, t("f_y"): y, t("f_series"): series, "qi": np.arange(len(x))})
+
+
+def _heat_cells(
+    c: Controls,
+    q: np.ndarray,
+    k: np.ndarray,
+    np_weights: np.ndarray,
+    param_weights: torch.Tensor | None,
+) -> tuple[pd.DataFrame, list[str], str]:
+    matrices = [(t("heat_title_np", kernel=c.kernel, w=fmt(c.w)), np_weights)]
+    if param_weights is not None:
+        w_heads = param_weights.numpy()  # (Q, H, K)
+        learned = recall("trained", c.train_key).w
+        for h in range(w_heads.shape[1]):
+            title = t("heat_title_param", head=h + 1, w=fmt(learned[h]))
+            matrices.append((title, w_heads[:, h, :]))
+    frames, panels = [], []
+    note = ""
+    for title, weights in matrices:
+        shown, rows, cols = charts.reduce_for_display(weights)
+        frames.append(charts.heat_frame(shown, q, k, title, rows, cols))
+        panels.append(title)
+        if shown.shape != weights.shape:
+            note = t(
+                "heat_downsampled",
+                q=shown.shape[0],
+                q_total=weights.shape[0],
+                k=shown.shape[1],
+                k_total=weights.shape[1],
+            )
+    return pd.concat(frames, ignore_index=True), panels, note
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def _expected_steps(c: Controls) -> int:
+    if c.mode == "d2l":
+        return nwcore.TrainConfig().epochs
+    return 85 if c.heads == 1 else nwcore.TrainConfig().max_steps  # 1 head: ~85 LOO evaluations
+
+
+def _loss_curve(losses: list[float], mode: str) -> tuple[list[int], list[float]]:
+    """What to plot: d2l's loss per epoch; for converged, the best loss found so far."""
+    values = list(np.minimum.accumulate(losses)) if mode == "converged" else list(losses)
+    return list(range(1, len(values) + 1)), [float(v) for v in values]
+
+
+def train(c: Controls, bar: Any, chart: Any) -> nwcore.TrainResult:
+    total = _expected_steps(c)
+    losses: list[float] = []
+
+    def callback(step: int, loss: float, w: float) -> None:
+        losses.append(loss)
+        bar.progress(min(step / total, 0.99), text=t("train_running", step=step, loss=loss))
+        if c.mode == "d2l" or step % 5 == 0:
+            chart.vega_lite_chart(
+                spec=charts.loss_chart(*_loss_curve(losses, c.mode)), width="stretch"
+            )
+
+    data = c.data
+    result = nwcore.train_parametric(
+        data.x_train, data.y_train, c.kernel, c.heads, c.mode, c.seed, callback
+    )
+    remember("trained", c.train_key, result, keep=3)
+    bar.progress(1.0, text=t("train_done", steps=len(result.losses), loss=result.loss))
+    return result
+
+
+def training_section(c: Controls) -> nwcore.TrainResult | None:
+    st.subheader(t("section_train"))
+    clicked = st.button(t("train_button"), key="train", type="primary", help=t("train_help"))
+    bar = st.empty()
+    chart = st.empty()
+    result = recall("trained", c.train_key)
+    if clicked:
+        result = train(c, bar.progress(0.0), chart)
+    if result is not None:
+        if not clicked:
+            bar.caption(t("train_done", steps=len(result.losses), loss=result.loss))
+        chart.vega_lite_chart(
+            spec=charts.loss_chart(*_loss_curve(result.losses, result.mode)), width="stretch"
+        )
+    return result
+
+
+def bandwidth_section(c: Controls, result: nwcore.TrainResult | None) -> None:
+    st.markdown(f"**{t('bandwidth_title')}**")
+    x, y = compute.arrays(c.data)
+    rules = compute.bandwidth_rules(x, y, c.kernel)
+    rows = [
+        (t("bw_slider"), c.w, compute.loo_error(x, y, c.kernel, c.w), None),
+        (t("bw_silverman"), rules["silverman"]["w"], rules["silverman"]["loo"], None),
+        (t("bw_scott"), rules["scott"]["w"], rules["scott"]["loo"], None),
+    ]
+    if result is not None:  # the search costs ~60-80 LOO evaluations: only next to a result
+        best = compute.loo_optimum(x, y, c.kernel)
+        rows.append((t("bw_loo"), best["w"], best["loo"], None))
+        for h, (w_h, pi_h) in enumerate(zip(result.w, result.mixture, strict=True)):
+            rows.append(
+                (t("bw_head", head=h + 1), w_h, compute.loo_error(x, y, c.kernel, w_h), pi_h)
+            )
+    table = pd.DataFrame(
+        {
+            t("bw_col_rule"): [r[0] for r in rows],
+            t("bw_col_w"): [fmt(abs(r[1]), 4) for r in rows],
+            t("bw_col_h"): [fmt(1 / abs(r[1]), 4) if r[1] else "inf" for r in rows],
+            t("bw_col_loo"): [fmt(r[2], 4) for r in rows],
+            t("bw_col_mix"): ["" if r[3] is None else fmt(r[3], 3) for r in rows],
+        }
+    )
+    st.dataframe(table, hide_index=True, key="bandwidth_table")
+    if result is None:
+        st.caption(t("bw_untrained"))
+    elif result.mode == "d2l":
+        st.caption(t("bw_d2l_note"))
+
+
+# --- metrics and export -------------------------------------------------------------------
+
+
+def metrics_section(c: Controls, preds: dict[str, torch.Tensor], result: Any) -> None:
+    st.subheader(t("section_metrics"))
+    x, y = compute.arrays(c.data)
+    truth = c.data.y_truth
+    loo = {
+        "average": compute.loo_error(x, y, "constant", 1.0),  # constant kernel = average pooling
+        "nonparametric": compute.loo_error(x, y, c.kernel, c.w),
+        "parametric": result.loss if result is not None else None,
+    }
+    rows = []
+    for name in ("average", "nonparametric", "parametric"):
+        if name not in preds:
+            test = t("metrics_untrained")
+        elif truth is None:
+            test = t("metrics_no_truth")
+        else:
+            test = fmt(compute.mse(preds[name], truth), 4)
+        rows.append(
+            {
+                t("metrics_pooling"): name,
+                t("metrics_test"): test,
+                t("metrics_loo"): t("metrics_untrained")
+                if loo[name] is None
+                else fmt(loo[name], 4),
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, key="metrics_table")
+    st.caption(t("metrics_caption"))
+
+
+def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
+    st.subheader(t("section_export"))
+    st.markdown(t("export_intro"))
+    if result is None:
+        st.info(t("export_untrained"))
+        return
+    if st.button(t("export_button"), key="export"):
+        truth = None
+        if c.data.y_truth is not None and c.data.x_test is not None:
+            truth = (c.data.x_test, c.data.y_truth)
+        with st.spinner():
+            try:
+                out = compute.export_files(result, c.dataset, truth)
+            except ImportError as exc:
+                st.error(plain(t("export_unavailable", reason=exc)))
+                return
+            except compute.export_error_types() as exc:
+                show_error(t("export_failed", reason=exc))
+                return
+            except Exception as exc:  # noqa: BLE001 - an export bug must not take the page down
+                log.exception("export failed")
+                show_error(t("export_failed", reason=f"{type(exc).__name__}: {exc}"))
+                return
+        remember("exports", c.train_key, out, keep=1)
+    out = recall("exports", c.train_key)
+    if out is None:
+        return
+    files = out["files"]
+    if "model.onnx" in files:
+        st.success(t("export_done", size=len(files["model.onnx"]), parity=out["parity"]))
+        st.download_button(
+            t("download_onnx"),
+            files["model.onnx"],
+            file_name="model.onnx",
+            mime="application/octet-stream",
+            key="download_onnx",
+            on_click="ignore",
+        )
+    if "model_card.json" in files:
+        st.download_button(
+            t("download_card"),
+            files["model_card.json"],
+            file_name="model_card.json",
+            mime="application/json",
+            key="download_card",
+            on_click="ignore",
+        )
+
+
+# --- page ---------------------------------------------------------------------------------
+
+
+def body() -> None:
+    st.title(t("pooling_title"))
+    st.markdown(t("pooling_intro"))
+    with st.expander(t("how_to_read")):
+        st.markdown(t("how_to_read_body"))
+    notices = st.container()
+    c = sidebar(notices)
+    if c.data.n_train > compute.MAX_LIVE_POINTS:  # only reachable through future inputs
+        st.error(t("large_data", n=c.data.n_train, max=compute.MAX_LIVE_POINTS))
+        return
+    fit_box = st.container()
+    result = training_section(c)
+    with st.spinner():
+        bandwidth_section(c, result)
+    with fit_box:
+        preds = fit_section(c, result)
+    metrics_section(c, preds, result)
+    export_section(c, result)
+
+
+run_page(body)

@@ -1,0 +1,228 @@
+"""Page 3: multi-head self-attention on a short sequence, with positional encoding."""
+
+from __future__ import annotations
+
+import math
+import zlib
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+import torch
+
+import nwcore
+from dashboard import charts
+from dashboard.common import fmt, init_state, run_page
+from dashboard.parsing import parse_numbers
+from dashboard.text import plain, t
+
+KEEP = {"persist_state": "session"}
+MAX_TOKENS = 16
+DIMS = [8, 16, 32]
+HEADS = [1, 2, 4, 8]  # divide every size in DIMS
+DEFAULTS = {
+    "mha_kind": "sentence",
+    "mha_sentence": "the cat sat on the mat because it was tired",
+    "mha_numbers": "1, 2, 3, 2, 1, 0, 1, 2",
+    "mha_dim": 16,
+    "mha_pe": True,
+    "mha_heads": 2,
+    "mha_seed": 0,
+}
+
+
+def _embed(tokens: list[str], numbers: list[float] | None, dim: int, seed: int) -> torch.Tensor:
+    """Toy embeddings (T, E): a fixed random vector per distinct word, or x times one fixed
+    random direction for numbers. Seeded per word, so a word always gets the same vector."""
+    if numbers is not None:
+        gen = torch.Generator().manual_seed(seed)
+        direction = torch.randn(dim, generator=gen)  # (E,)
+        return torch.tensor(numbers)[:, None] * direction  # (T, E)
+    rows = []
+    for token in tokens:
+        gen = torch.Generator().manual_seed(zlib.crc32(token.lower().encode()) ^ seed)
+        rows.append(torch.randn(dim, generator=gen))  # (E,)
+    return torch.stack(rows)  # (T, E)
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def _layer(dim: int, heads: int, seed: int) -> nwcore.MultiHeadAttention:
+    """A multi-head attention layer with seeded random weights (shared, read-only)."""
+    mha = nwcore.MultiHeadAttention(dim, heads)
+    gen = torch.Generator().manual_seed(10_000 + seed)
+    with torch.no_grad():
+        for param in mha.parameters():
+            fan_in = param.shape[-1]
+            param.copy_(torch.randn(param.shape, generator=gen) / math.sqrt(fan_in))
+    return mha.eval()
+
+
+def controls() -> dict:
+    for key, value in DEFAULTS.items():
+        init_state(key, value)
+    left, right = st.columns([3, 2])
+    with left:
+        kind = st.radio(
+            t("seq_kind"),
+            ["sentence", "numbers"],
+            format_func=lambda k: t(f"seq_{k}"),
+            key="mha_kind",
+            horizontal=True,
+            **KEEP,
+        )
+        if kind == "sentence":
+            text = st.text_input(t("sentence"), key="mha_sentence", help=t("sentence_help"), **KEEP)
+        else:
+            text = st.text_input(t("numbers"), key="mha_numbers", help=t("numbers_help"), **KEEP)
+        pe = st.toggle(t("pos_enc"), key="mha_pe", help=t("pos_enc_help"), **KEEP)
+    with right:
+        dim = st.select_slider(
+            t("embed_dim"), DIMS, key="mha_dim", help=t("embed_dim_help"), **KEEP
+        )
+        heads = st.select_slider(t("heads"), HEADS, key="mha_heads", **KEEP)
+        seed = int(
+            st.number_input(
+                t("mha_seed"),
+                min_value=0,
+                max_value=2**31 - 1,
+                step=1,
+                key="mha_seed",
+                help=t("mha_seed_help"),
+                **KEEP,
+            )
+        )
+    return {
+        "kind": kind,
+        "text": text,
+        "pe": pe,
+        "dim": int(dim),
+        "heads": int(heads),
+        "seed": seed,
+    }
+
+
+def body() -> None:
+    st.title(t("mha_title"))
+    st.markdown(t("mha_intro"))
+    c = controls()
+    numbers = parse_numbers(c["text"]) if c["kind"] == "numbers" else None
+    tokens = [fmt(v, 4) for v in numbers] if numbers is not None else c["text"].split()
+    if not tokens:
+        st.info(t("no_tokens"))
+        return
+    if len(tokens) > MAX_TOKENS:
+        st.warning(t("too_many_tokens", max=MAX_TOKENS, count=len(tokens)))
+        tokens = tokens[:MAX_TOKENS]
+        numbers = numbers[:MAX_TOKENS] if numbers is not None else None
+    labels = [f"{i}: {tok}" for i, tok in enumerate(tokens)]  # unique even for repeated words
+    st.caption(plain(t("tokens_caption", count=len(tokens), tokens=" | ".join(tokens))))
+
+    dim, heads = c["dim"], c["heads"]
+    x = _embed(tokens, numbers, dim, c["seed"])  # (T, E)
+    encoding = nwcore.sinusoidal_encoding(len(tokens), dim)  # (T, E)
+    if c["pe"]:
+        x = x + encoding  # (T, E)
+    with torch.no_grad():
+        out, weights = nwcore.self_attention(_layer(dim, heads, c["seed"]), x[None])
+    # out (1, T, E), weights (1, H, T, T)
+
+    if c["pe"]:
+        st.altair_chart(
+            _matrix(encoding.numpy(), labels, t("f_position"), t("pe_title")),
+            key="pe_chart",
+            width="content",
+        )
+    else:
+        st.info(t("pe_off"))
+
+    cells = []
+    head_names = [t("head_panel", head=h + 1) for h in range(heads)]
+    for h in range(heads):
+        for i in range(len(tokens)):
+            for j in range(len(tokens)):
+                w = float(weights[0, h, i, j])
+                cells.append(
+                    {
+                        "panel": head_names[h],
+                        t("f_query"): labels[i],
+                        t("f_key"): labels[j],
+                        t("f_weight"): w,
+                        "label": fmt(w, 2),
+                    }
+                )
+    st.altair_chart(
+        charts.matrix_heatmap(
+            pd.DataFrame(cells),
+            x=t("f_key"),
+            y=t("f_query"),
+            value=t("f_weight"),
+            x_order=labels,
+            y_order=labels,
+            title=t("heads_title"),
+            facet="panel",
+            facet_order=head_names,
+            show_text=len(tokens) <= 8,
+            cell=24 if heads > 2 else 30,
+        ),
+        key="heads_chart",
+        width="content",
+    )
+
+    left, right = st.columns(2)
+    with left:
+        w_o = _layer(dim, heads, c["seed"]).out_proj.weight.detach().numpy()  # (E, E)
+        head_dim = dim // heads
+        cols = [f"h{j // head_dim + 1}.{j % head_dim}" for j in range(dim)]
+        st.altair_chart(
+            _matrix(
+                w_o,
+                [t("out_row", i=i) for i in range(dim)],
+                t("f_out_feature"),
+                t("out_proj_title"),
+                cols,
+            ),
+            key="out_proj_chart",
+            width="content",
+        )
+        st.caption(t("out_proj_caption"))
+    with right:
+        st.altair_chart(
+            _matrix(out[0].numpy(), labels, t("f_token"), t("output_title")),
+            key="output_chart",
+            width="content",
+        )
+
+
+def _matrix(
+    values: np.ndarray, rows: list[str], row_title: str, title: str, cols: list[str] | None = None
+) -> alt.Chart:
+    """A (rows x features) real-valued matrix as a diverging heatmap."""
+    cols = cols or [str(j) for j in range(values.shape[1])]
+    frame = pd.DataFrame(
+        [
+            {
+                row_title: rows[i],
+                t("f_feature"): cols[j],
+                t("f_value"): float(values[i, j]),
+                "label": "",
+            }
+            for i in range(values.shape[0])
+            for j in range(values.shape[1])
+        ]
+    )
+    return charts.matrix_heatmap(
+        frame,
+        x=t("f_feature"),
+        y=row_title,
+        value=t("f_value"),
+        x_order=cols,
+        y_order=rows,
+        title=title,
+        diverging=True,
+        show_text=False,
+        cell=20,
+    )
+
+
+run_page(body)
