@@ -37,4 +37,5 @@ clean:
 	rm -rf $(VENV) build
 
 load: $(VENV)/.dev-installed
-	$(PY) -m tests.load
+	$(PY) -m tests.load --think 0
+	$(PY) -m tests.load --think 3

@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import json
 import platform
+import random
 import re
 import statistics
 import sys
@@ -59,7 +60,7 @@ def plan(who: int, interactions: int) -> list[tuple[str, object]]:
     """A participant's own sequence of (widget label, value); Train is pressed once."""
     steps: list[tuple[str, object]] = []
     for j in range(interactions):
-        k = who + j
+        k = who + j // 5  # each widget steps through its values as the rounds go by
         choice = j % 5
         if choice == 0:
             steps.append(("Kernel", KERNELS[k % len(KERNELS)]))
@@ -75,23 +76,27 @@ def plan(who: int, interactions: int) -> list[tuple[str, object]]:
     return steps
 
 
-async def participant(who: int, url: str, interactions: int, tally: Tally, start: asyncio.Event):
+async def participant(
+    who: int, url: str, interactions: int, think: float, tally: Tally, start: asyncio.Event
+):
     seed = 1000 + who
+    pause = random.Random(seed)  # each participant reads the page for its own while
     await start.wait()
     async with StreamlitSession(url) as session:
         await session.rerun()  # the page as everyone first sees it
         session.set("seed", seed)
         tally.record(who, "pick seed", await session.rerun(), seed)
         for label, value in plan(who, interactions - 1):
+            await asyncio.sleep(think * pause.uniform(0.5, 1.5))
             session.set(label, value)
             tally.record(who, f"{label}={value}", await session.rerun(), seed)
 
 
-async def run(sessions: int, interactions: int, server: DashboardServer) -> Tally:
+async def run(sessions: int, interactions: int, think: float, server: DashboardServer) -> Tally:
     tally = Tally(server.rss_bytes, early_mark=60)
     start = asyncio.Event()
     tasks = [
-        asyncio.create_task(participant(i, server.ws, interactions, tally, start))
+        asyncio.create_task(participant(i, server.ws, interactions, think, tally, start))
         for i in range(sessions)
     ]
     start.set()
@@ -112,24 +117,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sessions", type=int, default=30, help="participants at once")
     parser.add_argument("--interactions", type=int, default=20, help="interactions each")
     parser.add_argument(
+        "--think",
+        type=float,
+        default=0.0,
+        help="mean seconds a participant looks at the page between clicks (0: click at once)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=ROOT / "tests/bench/results", help="where to write results"
     )
     args = parser.parse_args(argv)
-    if not 1 <= args.sessions <= 100 or not 2 <= args.interactions <= 200:
+    if (
+        not 1 <= args.sessions <= 100
+        or not 2 <= args.interactions <= 200
+        or not 0 <= args.think <= 10
+    ):
         parser.error("use 1..100 sessions and 2..200 interactions (the run must stay bounded)")
 
     with DashboardServer(log_path=Path("/tmp/dashboard-load.log")) as server:
         rss_idle = server.rss_bytes()
         t0 = time.perf_counter()
-        tally = asyncio.run(run(args.sessions, args.interactions, server))
+        tally = asyncio.run(run(args.sessions, args.interactions, args.think, server))
         wall = time.perf_counter() - t0
         rss_end = server.rss_bytes()
 
     lat = tally.latencies
+    if not lat:
+        print("no interaction finished; problems:\n" + "\n".join(tally.problems[:20]))
+        return 1
     rss_early = tally.rss_early or rss_end
     mib = 1024 * 1024
     rows = [
         ("participants at once", f"{args.sessions}"),
+        ("think time between clicks", f"{args.think:g} s mean (uniform 0.5x to 1.5x)"),
         ("interactions (total)", f"{len(lat)}"),
         ("wall time", f"{wall:.1f} s"),
         ("latency p50", f"{statistics.median(lat) * 1000:.0f} ms"),
@@ -151,18 +170,21 @@ def main(argv: list[str] | None = None) -> int:
     report = (
         f"# Load test: {args.sessions} participants on one server\n\n"
         f"Machine: {machine}; {_cores()} cores. Date: {date}.\n"
-        f"Command: `make load` (python -m tests.load --sessions {args.sessions} "
-        f"--interactions {args.interactions}).\n\n{table}\n"
+        f"Command: `python -m tests.load --sessions {args.sessions} "
+        f"--interactions {args.interactions} --think {args.think:g}`.\n\n{table}\n"
     )
     if tally.problems:
         report += "\nProblems:\n\n" + "\n".join(f"- {p}" for p in tally.problems[:50]) + "\n"
     print(report)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "load.md").write_text(report)
-    (args.out / "load.json").write_text(
+    stem = f"load-{args.sessions}x{args.interactions}-think{args.think:g}s"
+    (args.out / f"{stem}.md").write_text(report)
+    (args.out / f"{stem}.json").write_text(
         json.dumps(
             {
                 "sessions": args.sessions,
+                "think_s": args.think,
+                "wall_s": wall,
                 "interactions": len(lat),
                 "latency_s": {"p50": statistics.median(lat), "p95": percentile(lat, 0.95)},
                 "rss_bytes": {"idle": rss_idle, "after_60": rss_early, "end": rss_end},
