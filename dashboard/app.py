@@ -11,14 +11,33 @@ if str(ROOT) not in sys.path:  # pages import nwcore and dashboard from the repo
 
 import streamlit as st  # noqa: E402
 
-from dashboard.text import t  # noqa: E402
+from dashboard import urlstate  # noqa: E402
+from dashboard.text import LANG_NAMES, LANGS, t  # noqa: E402
 
-st.set_page_config(page_title=t("app_title"), layout="wide")
+st.set_page_config(layout="wide")
+urlstate.remember_raw()  # before any widget: the link's values as given, for the page's notice
+# The language comes first: every other string depends on it. `?lang=zh` in a link sets it.
+lang_box = st.sidebar.container()
+if urlstate.hidden("lang"):
+    st.session_state["lang"] = urlstate.url_value("lang", urlstate.choice(LANGS, "en"))
+else:
+    lang_box.segmented_control(
+        "Language / 语言",
+        LANGS,
+        default="en",
+        required=True,
+        key="lang",
+        bind="query-params",
+        disabled=urlstate.locked("lang"),
+        help=" / ".join(f"{code}: {name}" for code, name in LANG_NAMES.items()),
+    )
+st.set_page_config(page_title=t("app_title"))
 
 pages = [
     st.Page("pages_/pooling.py", title=t("page_pooling"), url_path="pooling", default=True),
     st.Page("pages_/scoring.py", title=t("page_scoring"), url_path="scoring"),
     st.Page("pages_/self_attention.py", title=t("page_mha"), url_path="self-attention"),
+    st.Page("pages_/exercises.py", title=t("page_exercises"), url_path="exercises"),
 ]
 page = st.navigation(pages)
 with st.sidebar:

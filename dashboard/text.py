@@ -1,8 +1,9 @@
-"""Every user-visible string of the dashboard, keyed by a stable id.
+"""Every user-visible string of the dashboard, keyed by a stable id, in English and Chinese.
 
-One place for the words, so a later translation (workshop mode) swaps this table and
-nothing else. Widget labels marked "contract" are relied on by users and tests
-(SPEC section 4): keep them as they are in every language.
+`TEXT` is the English table, `dashboard.text_zh.TEXT_ZH` the Simplified Chinese one, with
+the same keys and the same {placeholders}. `t()` picks the table of the session's language
+(the `lang` control, `?lang=zh` in the URL). Widget labels marked "contract" are relied on
+by users and tests (SPEC section 4): they are the same in every language.
 
 >>> t("w_caption", w="2", h="0.5")
 'w = 2, bandwidth h = 1/w = 0.5'
@@ -333,12 +334,235 @@ TEXT: dict[str, str] = {
     "f_out_feature": "output feature",
     "f_value": "value",
     "f_token": "token",
+    # --- workshop: language, links, URL notices ---------------------------------------------
+    "page_exercises": "Exercises",
+    "curves_help": "Show or hide each curve; the choice is part of the page's link.",
+    "share_title": "Share this view",
+    "share_caption": (
+        "The link holds every control of this page (data, seed, kernel, w, ...); the address "
+        "bar holds the same. Copy it with the button in the box's corner (browsers allow that "
+        "button only on localhost or https: elsewhere select the text and copy it). An "
+        "uploaded CSV file and a trained model cannot travel in a link: a link with train=1 "
+        "trains again when it opens (same data and seed, same result)."
+    ),
+    "url_notice_title": (
+        "Some values in this page's link were not used; the page shows the defaults instead:"
+    ),
+    "url_invalid_line": "{name} = {value}: {reason} Using {default}.",
+    "url_unknown": "{name} is not a setting of this page; it was ignored.",
+    "url_unknown_controls": (
+        "{name}: no control is called {names}; those names were ignored. See WORKSHOP.md for "
+        "the names."
+    ),
+    "url_reason_repeated": "give it once.",
+    "url_reason_choice": "it must be one of {options}.",
+    "url_reason_number": "it is not a number.",
+    "url_reason_whole": "it must be a whole number.",
+    "url_reason_range": "it must be between {lo} and {hi}.",
+    "url_reason_flag": "it must be true or false.",
+    "url_reason_csv": (
+        "an uploaded CSV file cannot travel in a link; choose the dataset csv and upload the "
+        "file again."
+    ),
+    "train_from_link": "This link asks for a trained model: training now (same data, same seed).",
+    "train_link_csv": (
+        "This link asks for a trained model, but uploaded data cannot be shared in a link: "
+        "upload the file and press Train."
+    ),
+    # --- workshop: the exercises page ------------------------------------------------------
+    "ex_title": "Exercises",
+    "ex_intro": (
+        "Eight exercises on attention pooling: the four from the book's section on "
+        "Nadaraya-Watson kernel regression, then kernel choice, the Gaussian-NW = dot-product "
+        "identity, soft versus hard attention and positional encoding. Each one: do the task "
+        "in the app (the button opens the right page with the right settings in a new tab), "
+        "type your answer, press *Check*. Hints and solutions are folded away below each one."
+    ),
+    "ex_heading": "Exercise {n}: {title}",
+    "ex_open": "Open the page for this task",
+    "ex_answer": "Your answer",
+    "ex_check": "Check",
+    "ex_right": "Yes: that holds. Read the solution to compare your reasoning.",
+    "ex_not_yet": ("Not yet: that answer does not hold. Look at the page again, or open the hint."),
+    "ex_empty": "Type a number first.",
+    "ex_hint": "Hint",
+    "ex_solution": "Solution",
+    "ex_expected": "Reference answer: {expected}",
+    "ex_more_data_title": "More training data",
+    "ex_more_data_task": (
+        "The book asks: *increase the number of training examples; can you learn "
+        "nonparametric attention pooling better?* Open the page with n_train = 500 (kernel "
+        "gaussian, w = 1, the default seed) and read the metrics table. Then set n_train back "
+        "to 50 and compare."
+    ),
+    "ex_more_data_question": "Test MSE of **nonparametric** pooling at n_train = 500:",
+    "ex_more_data_hint": (
+        "The metrics table under the chart has a row *nonparametric* and a column "
+        "*test MSE vs truth*."
+    ),
+    "ex_more_data_solution": (
+        "At w = 1 the test MSE falls from {n50} (50 points) to {n500} (500 points). With more "
+        "keys, each query finds more training points inside its window, so the noise averages "
+        "out. But the window width is still fixed at h = 1/w = 1: the estimate stays biased "
+        "where f bends, so more data helps most when w grows with n (a narrower window)."
+    ),
+    "ex_learned_w_title": "What does the learned w do?",
+    "ex_learned_w_task": (
+        "The book asks: *what is the value of the learned w in the parametric attention "
+        "pooling experiment, and why does it make the weighted region sharper?* Open the page "
+        "(it trains on load, mode d2l: the book's 5 SGD epochs) and read the table next to "
+        "the bandwidth rules."
+    ),
+    "ex_learned_w_question": "The learned w (head 1, d2l mode, default data):",
+    "ex_learned_w_hint": (
+        "Look for the row *learned, head 1* in the table *Learned w next to the bandwidth "
+        "rules*, column w."
+    ),
+    "ex_learned_w_solution": (
+        "w ≈ {expected}. The score is -((x - x_i) w)^2 / 2, so a larger w makes the weights "
+        "fall off faster with distance: the bandwidth h = 1/w is about {h}, far narrower than "
+        "the leave-one-out optimum. The heatmap becomes a thin bright diagonal and the curve "
+        "wiggles through the noise: the book's 5 SGD epochs on the summed loss overshoot. "
+        "Switch to *converged* and train again to see the better w."
+    ),
+    "ex_hyperparameter_title": "A hyperparameter for the nonparametric model",
+    "ex_hyperparameter_task": (
+        "The book asks: *add hyperparameters to nonparametric Nadaraya-Watson kernel "
+        "regression to predict better.* The width w is such a hyperparameter. Choose it "
+        "without looking at the truth: move w and watch the *leave-one-out MSE* of "
+        "nonparametric pooling (each training point predicted from the others)."
+    ),
+    "ex_hyperparameter_question": (
+        "A w (gaussian kernel, default data) whose leave-one-out MSE is within 2% of the best:"
+    ),
+    "ex_hyperparameter_hint": (
+        "Press Train once: the bandwidth table then lists the *leave-one-out optimum*. Or move "
+        "the w slider and watch the *leave-one-out MSE* column of the metrics table."
+    ),
+    "ex_hyperparameter_solution": (
+        "The leave-one-out optimum is w ≈ {expected} (h = 1/w ≈ {h}). Choosing w by "
+        "leave-one-out is least-squares cross-validation: it needs no truth and no test set. "
+        "Silverman's and Scott's rules give a w from the spread of x alone, so they ignore "
+        "how fast f changes."
+    ),
+    "ex_multi_head_title": "Design another parametric pooling: several heads",
+    "ex_multi_head_task": (
+        "The book asks: *design a new parametric attention pooling for any key and query.* "
+        "One answer is multi-head pooling: H kernels, each with its own w, mixed with learned "
+        "weights. Open the page with Heads = 2 in converged mode (it trains on load) and "
+        "compare with 1 head."
+    ),
+    "ex_multi_head_question": "Leave-one-out MSE of the trained 2-head model:",
+    "ex_multi_head_hint": (
+        "After training, the line under the Train button says *Trained in ... steps: "
+        "leave-one-out MSE ...*."
+    ),
+    "ex_multi_head_solution": (
+        "The 2-head model reaches a leave-one-out MSE of {expected} (1 head, converged: {one}). "
+        "Each head is a Nadaraya-Watson pooling with its own bandwidth; the mixture lets the "
+        "model blend a narrow and a wide window. Multi-head attention does the same with "
+        "learned projections of queries, keys and values (see the self-attention page)."
+    ),
+    "ex_kernel_choice_title": "Choosing the kernel",
+    "ex_kernel_choice_task": (
+        "Keep w = 1 and switch the kernel. Watch the heatmap (compact kernels give exact "
+        "zeros outside the window) and the leave-one-out MSE of nonparametric pooling."
+    ),
+    "ex_kernel_choice_question": (
+        "At w = 1 on the default data, which kernel has the lowest leave-one-out MSE?"
+    ),
+    "ex_kernel_choice_hint": (
+        "Each kernel's window has a different effective width at the same w: boxcar, "
+        "triangular and epanechnikov are zero for |u| > 1; the gaussian never is."
+    ),
+    "ex_kernel_choice_solution": (
+        "{expected}. Leave-one-out MSE at w = 1: {table}. The constant kernel is average "
+        "pooling for every w. At a fixed w the kernels differ mostly in their effective "
+        "width, so compare them at their own best w before calling one better."
+    ),
+    "ex_identity_title": "Gaussian Nadaraya-Watson is dot-product attention",
+    "ex_identity_task": (
+        "Expand the Gaussian score: -(x - x_i)^2 w^2 / "
+        "2 = w^2 x x_i - w^2 x_i^2 / 2 - w^2 x^2 / 2. "
+        "The last term is the same for every key, so the softmax ignores it. The link opens the "
+        "scoring page with queries [x, 1] for x = 0.5 and 2, keys [a x_i, -a x_i^2 / 2] for "
+        "x_i = 0, 1, 2, 3 and the plain dot-product score."
+    ),
+    "ex_identity_question": "Which a makes these weights equal Gaussian NW with w = 2?",
+    "ex_identity_hint": (
+        "Compare the coefficient of x x_i in the expansion with the key's first entry."
+    ),
+    "ex_identity_solution": (
+        "a = w^2 = {expected}. Query [x, 1] and key [w^2 x_i, -w^2 x_i^2 / 2] give "
+        "q.k = w^2 x x_i - w^2 x_i^2 / 2, the Gaussian score up to a term that depends on the "
+        "query only. So Gaussian NW is scaled-dot-product attention on d + 1 features; nwcore "
+        "uses this to run large NW problems as one fast matrix product."
+    ),
+    "ex_soft_hard_title": "Soft versus hard attention",
+    "ex_soft_hard_task": (
+        "The link opens the scoring page with the default inputs and hard (argmax) attention. "
+        "Switch between soft, hard (argmax) and hard (sample) and watch the pooled outputs."
+    ),
+    "ex_soft_hard_question": "Hard (argmax) attention: what does query 3 pool to?",
+    "ex_soft_hard_hint": "Find the largest weight in row *query 3* of the weights heatmap.",
+    "ex_soft_hard_solution": (
+        "{expected}: argmax takes the value of the single key with the largest weight. Soft "
+        "attention returns the weighted average (the expectation of the value), which is "
+        "smooth in the scores and trains with gradients; hard attention picks one key, so no "
+        "gradient flows to the scores (it needs sampling tricks such as REINFORCE to train)."
+    ),
+    "ex_positional_title": "Why positional encoding?",
+    "ex_positional_task": (
+        "The link opens the self-attention page with the sentence *the cat sat on the mat* "
+        "and positional encoding off. Compare the rows of the two *the* tokens, then switch "
+        "positional encoding on."
+    ),
+    "ex_positional_question": (
+        "Positional encoding off: how many different rows does head 1's attention matrix have?"
+    ),
+    "ex_positional_hint": (
+        "Tokens 0 and 4 are the same word. What does attention know about a token?"
+    ),
+    "ex_positional_solution": (
+        "{expected} different rows for 6 tokens: self-attention sees only the token vectors, "
+        "so the two *the* tokens have identical queries and get identical rows, and shuffling "
+        "the words only shuffles the output. Adding sin/cos(pos / 10000^(2j/d)) gives every "
+        "position its own vector, so all 6 rows differ."
+    ),
 }
 
 
-def t(key: str, **fmt: object) -> str:
-    """The text for `key`, formatted with `fmt` (str.format)."""
-    text = TEXT[key]
+LANGS = ("en", "zh")
+LANG_NAMES = {"en": "English", "zh": "简体中文"}
+
+
+def current_lang() -> str:
+    """The session's language ("en" outside a Streamlit run, e.g. in doctests)."""
+    try:
+        from streamlit.runtime.scriptrunner import get_script_run_ctx  # noqa: PLC0415
+
+        if get_script_run_ctx(suppress_warning=True) is None:
+            return "en"
+        import streamlit as st  # noqa: PLC0415
+
+        lang = st.session_state.get("lang", "en")
+    except Exception:  # noqa: BLE001 - text must always be available
+        return "en"
+    return lang if lang in LANGS else "en"
+
+
+def table(lang: str) -> dict[str, str]:
+    """The string table of a language."""
+    if lang == "zh":
+        from dashboard.text_zh import TEXT_ZH  # noqa: PLC0415
+
+        return TEXT_ZH
+    return TEXT
+
+
+def t(key: str, lang: str | None = None, **fmt: object) -> str:
+    """The text for `key` in the session's language, formatted with `fmt` (str.format)."""
+    text = table(lang or current_lang())[key]
     return text.format(**fmt) if fmt else text
 
 

@@ -13,24 +13,24 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts, compute, upload
-from dashboard.common import fmt, init_state, recall, remember, run_page, show_error
+from dashboard import charts, compute, params, upload, urlstate
+from dashboard.common import fmt, recall, remember, run_page, show_error
 from dashboard.text import plain, t
 
 log = logging.getLogger("dashboard")
 
-KEEP = {"persist_state": "session"}  # widget values survive a visit to another page
-W_GRID = [float(f"{10 ** (k / 10):.3g}") for k in range(-20, 31)]  # 0.01 .. 1000, log-spaced
+KEEP = params.KEEP  # values survive a page switch and live in the URL (the key is the name)
+PAGE = "pooling"
+W_GRID, SERIES, CSV = params.W_GRID, params.SERIES, params.CSV
 W_TINY, W_HUGE = 1e-6, 1e6
-CSV = "csv"
-SERIES = ["truth", "training points", "average", "nonparametric", "parametric"]
-SERIES_TEXT = {
-    "truth": "series_truth",
-    "training points": "series_points",
-    "average": "series_average",
-    "nonparametric": "series_nonparametric",
-    "parametric": "series_parametric",
-}
+url_params = params.pooling
+
+
+def _control(key: str, specs: dict[str, urlstate.Param], draw: Any) -> Any:
+    """A widget, or (when the facilitator hid it) the value the URL gives it."""
+    if urlstate.hidden(key):
+        return urlstate.url_value(key, specs[key])
+    return draw(disabled=urlstate.locked(key))
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Controls:
 # --- sidebar ------------------------------------------------------------------------------
 
 
-def _dataset_label(name: str) -> str:
+def _dataset_caption(name: str) -> str:
     if name == CSV:
         return t("dataset_csv")
     target = nwcore.DATASETS[name]
@@ -65,23 +65,6 @@ def _reset_synthetic_defaults() -> None:
     if name in nwcore.DATASETS:
         st.session_state["n_train"] = nwcore.DATASETS[name].n_train
         st.session_state["noise"] = float(nwcore.DATASETS[name].noise)
-
-
-def _init_defaults() -> None:
-    classic = nwcore.DATASETS["classic"]
-    for key, value in (
-        ("dataset", "classic"),
-        ("n_train", classic.n_train),
-        ("noise", float(classic.noise)),
-        ("seed", nwcore.DEFAULT_SEED),
-        ("kernel", "gaussian"),
-        ("w", 1.0),
-        ("w_exact", ""),
-        ("heads", 1),
-        ("mode", "d2l"),
-        ("curves", list(SERIES)),
-    ):
-        init_state(key, value)
 
 
 def _parse_w(slider_w: float, typed: str, box: Any) -> float:
@@ -110,42 +93,73 @@ def _parse_w(slider_w: float, typed: str, box: Any) -> float:
 
 
 def sidebar(notices: Any) -> Controls:
-    _init_defaults()
+    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
     with st.sidebar:
         st.header(t("sidebar_data"))
-        name = st.selectbox(
-            t("dataset"),
-            [*nwcore.DATASETS, CSV],
-            format_func=_dataset_label,
-            key="dataset",
-            on_change=_reset_synthetic_defaults,
-            help=t("dataset_help"),
-            **KEEP,
+        name = _control(
+            "dataset",
+            specs,
+            lambda disabled: st.selectbox(
+                t("dataset"),
+                [*nwcore.DATASETS, CSV],
+                index=0,
+                key="dataset",
+                on_change=_reset_synthetic_defaults,
+                help=t("dataset_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
+        st.caption(_dataset_caption(name))
+        specs = url_params(name)
         if name == CSV:
             data_key, data = upload.csv_data(notices)
             seed = 0
         else:
-            n = st.slider(
-                t("n_train"),
-                nwcore.MIN_POINTS,
-                compute.MAX_LIVE_POINTS,
-                key="n_train",
-                help=t("n_train_help"),
-                **KEEP,
+            n = _control(
+                "n_train",
+                specs,
+                lambda disabled: st.slider(
+                    t("n_train"),
+                    nwcore.MIN_POINTS,
+                    compute.MAX_LIVE_POINTS,
+                    value=specs["n_train"].default,
+                    key="n_train",
+                    help=t("n_train_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
             )
-            noise = st.slider(
-                t("noise"), 0.0, 3.0, step=0.05, key="noise", help=t("noise_help"), **KEEP
+            noise = _control(
+                "noise",
+                specs,
+                lambda disabled: st.slider(
+                    t("noise"),
+                    0.0,
+                    3.0,
+                    value=specs["noise"].default,
+                    step=0.05,
+                    key="noise",
+                    help=t("noise_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
             )
             seed = int(
-                st.number_input(
-                    t("seed"),
-                    min_value=0,
-                    max_value=2**31 - 1,
-                    step=1,
-                    key="seed",
-                    help=t("seed_help"),
-                    **KEEP,
+                _control(
+                    "seed",
+                    specs,
+                    lambda disabled: st.number_input(
+                        t("seed"),
+                        min_value=0,
+                        max_value=2**31 - 1,
+                        value=nwcore.DEFAULT_SEED,
+                        step=1,
+                        key="seed",
+                        help=t("seed_help"),
+                        disabled=disabled,
+                        **KEEP,
+                    ),
                 )
             )
             data = compute.synthetic(name, int(n), float(noise), seed)
@@ -153,43 +167,77 @@ def sidebar(notices: Any) -> Controls:
         st.session_state["last_data"] = (data_key, data)
 
         st.header(t("sidebar_model"))
-        kernel = st.selectbox(
-            t("kernel"),
-            list(nwcore.KERNELS),
-            format_func=lambda k: f"{k}: K(u) = {nwcore.KERNELS[k]}",
-            key="kernel",
-            help=t("kernel_help"),
-            **KEEP,
+        kernel = _control(
+            "kernel",
+            specs,
+            lambda disabled: st.selectbox(
+                t("kernel"),
+                list(nwcore.KERNELS),
+                index=0,
+                key="kernel",
+                help=t("kernel_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        slider_w = st.select_slider(
-            t("w"),
-            options=W_GRID,
-            format_func=lambda v: f"{v:g}",
-            key="w",
-            help=t("w_help"),
-            **KEEP,
+        st.caption(f"K(u) = {nwcore.KERNELS[kernel]}")
+        slider_w = _control(
+            "w",
+            specs,
+            lambda disabled: st.select_slider(
+                t("w"),
+                options=W_GRID,
+                value=1.0,
+                format_func=lambda v: f"{v:g}",
+                key="w",
+                help=t("w_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        typed = st.text_input(
-            t("w_exact"),
-            key="w_exact",
-            placeholder=t("w_exact_placeholder"),
-            help=t("w_exact_help"),
-            **KEEP,
+        typed = _control(
+            "w_exact",
+            specs,
+            lambda disabled: st.text_input(
+                t("w_exact"),
+                key="w_exact",
+                placeholder=t("w_exact_placeholder"),
+                help=t("w_exact_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
         w = _parse_w(float(slider_w), typed, st)
         st.caption(t("w_caption", w=fmt(w, 4), h=fmt(1.0 / abs(w), 4) if w else "inf"))
         if kernel == "constant":
             st.caption(t("w_constant"))
-        heads = st.slider(
-            t("heads"), 1, nwcore.MAX_HEADS, key="heads", help=t("heads_help"), **KEEP
+        heads = _control(
+            "heads",
+            specs,
+            lambda disabled: st.slider(
+                t("heads"),
+                1,
+                nwcore.MAX_HEADS,
+                value=1,
+                key="heads",
+                help=t("heads_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        mode = st.radio(
-            t("mode"),
-            list(nwcore.MODES),
-            format_func=lambda m: t(f"mode_{m}"),
-            key="mode",
-            help=t("mode_help"),
-            **KEEP,
+        mode = _control(
+            "mode",
+            specs,
+            lambda disabled: st.radio(
+                t("mode"),
+                list(nwcore.MODES),
+                index=0,
+                captions=[t(f"mode_{m}") for m in nwcore.MODES],
+                key="mode",
+                help=t("mode_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
     return Controls(data_key, data, name, kernel, float(w), int(heads), mode, seed)
 
@@ -213,13 +261,19 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     if result is not None:
         preds["parametric"], param_weights = result.predict(q)  # (Q,), (Q, H, K)
 
-    shown = st.pills(
-        t("curves"),
-        SERIES,
-        selection_mode="multi",
-        format_func=lambda s: t(SERIES_TEXT[s]),
-        key="curves",
-        **KEEP,
+    shown = _control(
+        "curves",
+        url_params(c.dataset),
+        lambda disabled: st.pills(
+            t("curves"),
+            SERIES,
+            selection_mode="multi",
+            default=SERIES,
+            key="curves",
+            help=t("curves_help"),
+            disabled=disabled,
+            **KEEP,
+        ),
     )
     shown = set(shown or [])
     x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
@@ -366,12 +420,45 @@ def train(c: Controls, bar: Any, chart: Any) -> nwcore.TrainResult:
     return result
 
 
+def _link_asks_for_training() -> bool:
+    """True once per session: on the page's first run, when the link says `train=1`.
+
+    Later runs never train by themselves (another kernel is another model, trained on request),
+    unless the facilitator hid the Train button: then `train=1` means "always trained".
+    While URL values are being put back to defaults, the decision waits for that run.
+    """
+    if urlstate.hidden("train") and st.query_params.get("train") == "1":
+        return True
+    if st.session_state.get("_link_train_seen"):
+        return False
+    pending = st.session_state.get("_url_resets")
+    if pending and pending[0] == PAGE and pending[1]:
+        return False
+    st.session_state["_link_train_seen"] = True
+    return st.query_params.get("train") == "1"
+
+
 def training_section(c: Controls) -> nwcore.TrainResult | None:
+    """The Train button; `?train=1` in a link trains on load (synthetic data: deterministic)."""
     st.subheader(t("section_train"))
-    clicked = st.button(t("train_button"), key="train", type="primary", help=t("train_help"))
+    clicked = False
+    if not urlstate.hidden("train"):
+        clicked = st.button(
+            t("train_button"),
+            key="train",
+            type="primary",
+            help=t("train_help"),
+            disabled=urlstate.locked("train"),
+        )
     bar = st.empty()
     chart = st.empty()
     result = recall("trained", c.train_key)
+    if _link_asks_for_training() and result is None and not clicked:
+        if c.data_key[0] == CSV:
+            st.info(t("train_link_csv"))
+        else:
+            st.caption(t("train_from_link"))
+            clicked = True
     if clicked:
         result = train(c, bar.progress(0.0), chart)
     if result is not None:
@@ -454,7 +541,9 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
     if result is None:
         st.info(t("export_untrained"))
         return
-    if st.button(t("export_button"), key="export"):
+    if urlstate.hidden("export"):
+        return
+    if st.button(t("export_button"), key="export", disabled=urlstate.locked("export")):
         truth = None
         if c.data.y_truth is not None and c.data.x_test is not None:
             truth = (c.data.x_test, c.data.y_truth)
@@ -500,11 +589,25 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
 # --- page ---------------------------------------------------------------------------------
 
 
+def _sync_train_param(c: Controls, result: nwcore.TrainResult | None) -> None:
+    """`train=1` in the URL exactly when the view shows a trained model (a link re-trains)."""
+    want = result is not None and c.data_key[0] != CSV
+    has = st.query_params.get("train") == "1"
+    if want and not has:
+        st.query_params["train"] = "1"
+    elif has and not want and not urlstate.hidden("train"):
+        del st.query_params["train"]
+
+
 def body() -> None:
+    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
+    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
+    urlstate.apply_resets(PAGE)
     st.title(t("pooling_title"))
     st.markdown(t("pooling_intro"))
     with st.expander(t("how_to_read")):
         st.markdown(t("how_to_read_body"))
+    urlstate.notice(PAGE)
     notices = st.container()
     c = sidebar(notices)
     if c.data.n_train > compute.MAX_LIVE_POINTS:  # only reachable through future inputs
@@ -518,6 +621,9 @@ def body() -> None:
         preds = fit_section(c, result)
     metrics_section(c, preds, result)
     export_section(c, result)
+    _sync_train_param(c, result)
+    urlstate.share_box(PAGE, specs)
 
 
 run_page(body)
+urlstate.finish(PAGE)  # after the page: an invalid URL value is put back to its default

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -10,27 +11,22 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts
-from dashboard.common import fmt, init_state, run_page
+from dashboard import charts, params, urlstate
+from dashboard.common import fmt, run_page
 from dashboard.parsing import parse_lengths, parse_matrix
 from dashboard.text import t
 
-KEEP = {"persist_state": "session"}
-SCORERS = ["additive", "dot", "scaled_dot", "bilinear"]
-MASKS = ["none", "shared", "per_query"]
-ATTEND = ["soft", "argmax", "sample"]
-DEFAULTS = {
-    "sc_queries": "1, 0\n0, 1\n1, 1",
-    "sc_keys": "1, 0\n0.7, 0.7\n0, 1\n-1, 0",
-    "sc_values": "1\n2\n3\n4",
-    "sc_scorer": "scaled_dot",
-    "sc_hidden": 8,
-    "sc_seed": 0,
-    "sc_mask": "none",
-    "sc_valid_len": 2,
-    "sc_valid_lens": "4, 2, 0",
-    "sc_attention": "soft",
-}
+KEEP = params.KEEP
+PAGE = "scoring"
+SCORERS, MASKS, ATTEND = params.SCORERS, params.MASKS, params.ATTEND
+DEFAULTS = params.SCORING_DEFAULTS
+
+
+def _control(key: str, draw: Any) -> Any:
+    """A widget, or (when the facilitator hid it) the value the URL gives it."""
+    if urlstate.hidden(key):
+        return urlstate.url_value(key, params.scoring()[key])
+    return draw(disabled=urlstate.locked(key))
 
 
 def _random_params(
@@ -60,51 +56,111 @@ def _scores(scorer: str, q: torch.Tensor, k: torch.Tensor, params: dict) -> torc
 
 
 def controls() -> dict:
-    for key, value in DEFAULTS.items():
-        init_state(key, value)
+    d = DEFAULTS
     left, right = st.columns(2)
     with left:
-        queries = st.text_area(
-            t("queries"), key="sc_queries", help=t("queries_help"), height=110, **KEEP
+        queries = _control(
+            "sc_queries",
+            lambda disabled: st.text_area(
+                t("queries"),
+                value=d["sc_queries"],
+                key="sc_queries",
+                help=t("queries_help"),
+                height=110,
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        keys = st.text_area(t("keys"), key="sc_keys", help=t("keys_help"), height=130, **KEEP)
-        values = st.text_area(
-            t("values"), key="sc_values", help=t("values_help"), height=130, **KEEP
+        keys = _control(
+            "sc_keys",
+            lambda disabled: st.text_area(
+                t("keys"),
+                value=d["sc_keys"],
+                key="sc_keys",
+                help=t("keys_help"),
+                height=130,
+                disabled=disabled,
+                **KEEP,
+            ),
+        )
+        values = _control(
+            "sc_values",
+            lambda disabled: st.text_area(
+                t("values"),
+                value=d["sc_values"],
+                key="sc_values",
+                help=t("values_help"),
+                height=130,
+                disabled=disabled,
+                **KEEP,
+            ),
         )
     with right:
-        scorer = st.selectbox(
-            t("scorer"), SCORERS, format_func=lambda s: t(f"scorer_{s}"), key="sc_scorer", **KEEP
+        scorer = _control(
+            "sc_scorer",
+            lambda disabled: st.selectbox(
+                t("scorer"),
+                SCORERS,
+                index=SCORERS.index(d["sc_scorer"]),
+                key="sc_scorer",
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        hidden = st.slider(
-            t("hidden"),
-            1,
-            16,
-            key="sc_hidden",
-            help=t("hidden_help"),
-            disabled=scorer != "additive",
-            **KEEP,
+        st.caption(t(f"scorer_{scorer}"))
+        hidden = _control(
+            "sc_hidden",
+            lambda disabled: st.slider(
+                t("hidden"),
+                1,
+                16,
+                value=d["sc_hidden"],
+                key="sc_hidden",
+                help=t("hidden_help"),
+                disabled=disabled or scorer != "additive",
+                **KEEP,
+            ),
         )
         seed = int(
-            st.number_input(
-                t("param_seed"),
-                min_value=0,
-                max_value=2**31 - 1,
-                step=1,
-                key="sc_seed",
-                help=t("param_seed_help"),
-                **KEEP,
+            _control(
+                "sc_seed",
+                lambda disabled: st.number_input(
+                    t("param_seed"),
+                    min_value=0,
+                    max_value=params.SEED_MAX,
+                    value=d["sc_seed"],
+                    step=1,
+                    key="sc_seed",
+                    help=t("param_seed_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
             )
         )
-        mask = st.radio(
-            t("mask_mode"), MASKS, format_func=lambda m: t(f"mask_{m}"), key="sc_mask", **KEEP
+        mask = _control(
+            "sc_mask",
+            lambda disabled: st.radio(
+                t("mask_mode"),
+                MASKS,
+                index=MASKS.index(d["sc_mask"]),
+                captions=[t(f"mask_{m}") for m in MASKS],
+                key="sc_mask",
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        attention = st.radio(
-            t("attention_mode"),
-            ATTEND,
-            format_func=lambda a: t(f"att_{a}"),
-            key="sc_attention",
-            horizontal=True,
-            **KEEP,
+        attention = _control(
+            "sc_attention",
+            lambda disabled: st.radio(
+                t("attention_mode"),
+                ATTEND,
+                index=ATTEND.index(d["sc_attention"]),
+                captions=[t(f"att_{a}") for a in ATTEND],
+                key="sc_attention",
+                horizontal=True,
+                disabled=disabled,
+                **KEEP,
+            ),
         )
     return {
         "queries": queries,
@@ -119,9 +175,19 @@ def controls() -> dict:
 
 
 def body() -> None:
+    specs = params.scoring()
+    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
+    urlstate.apply_resets(PAGE)
     st.title(t("scoring_title"))
     st.markdown(t("scoring_intro"))
-    c = controls()
+    urlstate.notice(PAGE)
+    try:
+        inputs(controls())
+    finally:  # also when the inputs are refused: the link is what the page shows
+        urlstate.share_box(PAGE, specs)
+
+
+def inputs(c: dict) -> None:
     q_rows = parse_matrix(c["queries"], t("queries"))
     k_rows = parse_matrix(c["keys"], t("keys"))
     v_rows = parse_matrix(c["values"], t("values"))
@@ -134,15 +200,34 @@ def body() -> None:
 
     valid_lens = None
     if c["mask"] == "shared":
-        init_state("sc_valid_len", DEFAULTS["sc_valid_len"])
-        st.session_state["sc_valid_len"] = min(int(st.session_state["sc_valid_len"]), n_k)
-        length = st.slider(
-            t("valid_len"), 0, n_k, key="sc_valid_len", help=t("valid_len_help"), **KEEP
+        current = st.session_state.get("sc_valid_len")
+        if current is not None and int(current) > n_k:
+            st.session_state["sc_valid_len"] = n_k  # fewer keys than the length: clip it
+        length = _control(
+            "sc_valid_len",
+            lambda disabled: st.slider(
+                t("valid_len"),
+                0,
+                n_k,
+                value=min(DEFAULTS["sc_valid_len"], n_k),
+                key="sc_valid_len",
+                help=t("valid_len_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
-        valid_lens = torch.tensor([int(length)])  # (B,)
+        valid_lens = torch.tensor([min(int(length), n_k)])  # (B,)
     elif c["mask"] == "per_query":
-        text = st.text_input(
-            t("valid_lens"), key="sc_valid_lens", help=t("valid_lens_help"), **KEEP
+        text = _control(
+            "sc_valid_lens",
+            lambda disabled: st.text_input(
+                t("valid_lens"),
+                value=DEFAULTS["sc_valid_lens"],
+                key="sc_valid_lens",
+                help=t("valid_lens_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
         )
         valid_lens = torch.tensor([parse_lengths(text, n_q, n_k)])  # (B, Q)
 
@@ -222,3 +307,4 @@ def alt_tip(field: str) -> alt.Tooltip:
 
 
 run_page(body)
+urlstate.finish(PAGE)  # after the page: an invalid URL value is put back to its default

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import zlib
+from typing import Any
 
 import altair as alt
 import numpy as np
@@ -12,24 +13,23 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts
-from dashboard.common import fmt, init_state, run_page
+from dashboard import charts, params, urlstate
+from dashboard.common import fmt, run_page
 from dashboard.parsing import parse_numbers
 from dashboard.text import plain, t
 
-KEEP = {"persist_state": "session"}
+KEEP = params.KEEP
+PAGE = "self-attention"
 MAX_TOKENS = 16
-DIMS = [8, 16, 32]
-HEADS = [1, 2, 4, 8]  # divide every size in DIMS
-DEFAULTS = {
-    "mha_kind": "sentence",
-    "mha_sentence": "the cat sat on the mat because it was tired",
-    "mha_numbers": "1, 2, 3, 2, 1, 0, 1, 2",
-    "mha_dim": 16,
-    "mha_pe": True,
-    "mha_heads": 2,
-    "mha_seed": 0,
-}
+DIMS, HEADS = params.DIMS, params.HEADS
+DEFAULTS = params.MHA_DEFAULTS
+
+
+def _control(key: str, draw: Any) -> Any:
+    """A widget, or (when the facilitator hid it) the value the URL gives it."""
+    if urlstate.hidden(key):
+        return urlstate.url_value(key, params.self_attention()[key])
+    return draw(disabled=urlstate.locked(key))
 
 
 def _embed(tokens: list[str], numbers: list[float] | None, dim: int, seed: int) -> torch.Tensor:
@@ -59,43 +59,101 @@ def _layer(dim: int, heads: int, seed: int) -> nwcore.MultiHeadAttention:
 
 
 def controls() -> dict:
-    for key, value in DEFAULTS.items():
-        init_state(key, value)
+    d = DEFAULTS
     left, right = st.columns([3, 2])
     with left:
-        kind = st.radio(
-            t("seq_kind"),
-            ["sentence", "numbers"],
-            format_func=lambda k: t(f"seq_{k}"),
-            key="mha_kind",
-            horizontal=True,
-            **KEEP,
+        kind = _control(
+            "mha_kind",
+            lambda disabled: st.radio(
+                t("seq_kind"),
+                ["sentence", "numbers"],
+                index=0 if d["mha_kind"] == "sentence" else 1,
+                captions=[t("seq_sentence"), t("seq_numbers")],
+                key="mha_kind",
+                horizontal=True,
+                disabled=disabled,
+                **KEEP,
+            ),
         )
         if kind == "sentence":
-            text = st.text_input(t("sentence"), key="mha_sentence", help=t("sentence_help"), **KEEP)
+            text = _control(
+                "mha_sentence",
+                lambda disabled: st.text_input(
+                    t("sentence"),
+                    value=d["mha_sentence"],
+                    key="mha_sentence",
+                    help=t("sentence_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
+            )
         else:
-            text = st.text_input(t("numbers"), key="mha_numbers", help=t("numbers_help"), **KEEP)
-        pe = st.toggle(t("pos_enc"), key="mha_pe", help=t("pos_enc_help"), **KEEP)
-    with right:
-        dim = st.select_slider(
-            t("embed_dim"), DIMS, key="mha_dim", help=t("embed_dim_help"), **KEEP
-        )
-        heads = st.select_slider(t("heads"), HEADS, key="mha_heads", **KEEP)
-        seed = int(
-            st.number_input(
-                t("mha_seed"),
-                min_value=0,
-                max_value=2**31 - 1,
-                step=1,
-                key="mha_seed",
-                help=t("mha_seed_help"),
+            text = _control(
+                "mha_numbers",
+                lambda disabled: st.text_input(
+                    t("numbers"),
+                    value=d["mha_numbers"],
+                    key="mha_numbers",
+                    help=t("numbers_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
+            )
+        pe = _control(
+            "mha_pe",
+            lambda disabled: st.toggle(
+                t("pos_enc"),
+                value=d["mha_pe"],
+                key="mha_pe",
+                help=t("pos_enc_help"),
+                disabled=disabled,
                 **KEEP,
+            ),
+        )
+    with right:
+        dim = _control(
+            "mha_dim",
+            lambda disabled: st.select_slider(
+                t("embed_dim"),
+                DIMS,
+                value=d["mha_dim"],
+                key="mha_dim",
+                help=t("embed_dim_help"),
+                disabled=disabled,
+                **KEEP,
+            ),
+        )
+        heads = _control(
+            "mha_heads",
+            lambda disabled: st.select_slider(
+                t("heads"),
+                HEADS,
+                value=d["mha_heads"],
+                key="mha_heads",
+                disabled=disabled,
+                **KEEP,
+            ),
+        )
+        seed = int(
+            _control(
+                "mha_seed",
+                lambda disabled: st.number_input(
+                    t("mha_seed"),
+                    min_value=0,
+                    max_value=params.SEED_MAX,
+                    value=d["mha_seed"],
+                    step=1,
+                    key="mha_seed",
+                    help=t("mha_seed_help"),
+                    disabled=disabled,
+                    **KEEP,
+                ),
             )
         )
     return {
         "kind": kind,
         "text": text,
-        "pe": pe,
+        "pe": bool(pe),
         "dim": int(dim),
         "heads": int(heads),
         "seed": seed,
@@ -103,9 +161,19 @@ def controls() -> dict:
 
 
 def body() -> None:
+    specs = params.self_attention()
+    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
+    urlstate.apply_resets(PAGE)
     st.title(t("mha_title"))
     st.markdown(t("mha_intro"))
-    c = controls()
+    urlstate.notice(PAGE)
+    try:
+        show(controls())
+    finally:  # also when the inputs are refused: the link is what the page shows
+        urlstate.share_box(PAGE, specs)
+
+
+def show(c: dict) -> None:
     numbers = parse_numbers(c["text"]) if c["kind"] == "numbers" else None
     tokens = [fmt(v, 4) for v in numbers] if numbers is not None else c["text"].split()
     if not tokens:
@@ -226,3 +294,4 @@ def _matrix(
 
 
 run_page(body)
+urlstate.finish(PAGE)  # after the page: an invalid URL value is put back to its default
