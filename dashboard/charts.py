@@ -9,7 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.text import t
+from dashboard.text import current_lang, t
 
 # One colour per series, fixed so the legend reads the same on every page and setting.
 SERIES_COLORS = {
@@ -94,8 +94,9 @@ def fit_with_heatmaps(
     series = tuple(s for s in SERIES_COLORS if s in set(curves[s_f]))
     has_heat = not heat.empty
     template = _fit_template(
-        series, len(panels), x_label, y_label, len(points) > 0, len(empty) > 0, has_heat
-    )
+        series, len(panels), x_label, y_label, len(points) > 0, len(empty) > 0, has_heat,
+        current_lang(),
+    )  # fmt: skip
     spec = json.loads(template)
     (spec["vconcat"][0] if has_heat else spec)["title"] = title
     order = {name: i for i, name in enumerate(panels)}
@@ -113,6 +114,7 @@ def _fit_template(
     has_points: bool,
     has_empty: bool,
     has_heat: bool,
+    lang: str,  # field names and titles are translated: one template per language
 ) -> str:
     x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
     query = alt.selection_point(
@@ -227,13 +229,13 @@ def loss_chart(steps: list[int], losses: list[float]) -> dict:
     frame = pd.DataFrame({s_f: steps, l_f: losses})
     positive = bool((frame[l_f] > 0).all())
     log_scale = positive and frame[l_f].max() > 10 * frame[l_f].min()
-    spec = json.loads(_loss_template(log_scale))
+    spec = json.loads(_loss_template(log_scale, current_lang()))
     spec["datasets"] = {"loss": frame}
     return spec
 
 
-@functools.lru_cache(maxsize=4)
-def _loss_template(log_scale: bool) -> str:
+@functools.lru_cache(maxsize=8)
+def _loss_template(log_scale: bool, lang: str) -> str:
     s_f, l_f = t("loss_step"), t("loss_value")
     chart = (
         alt.Chart(alt.NamedData(name="loss"))

@@ -5,26 +5,13 @@
 
 Contract labels (SPEC section 4) stay as in English: Kernel, w, Heads, Dataset and the curve
 names average / nonparametric / parametric; the Chinese gloss goes into help texts.
-Chart field names and the titles inside cached chart templates (CHART_FIELDS) also stay as in
-English: dashboard/charts.py caches those templates per structure, not per language.
+The chart axes x and y (CHART_FIELDS) are the same symbols in both languages.
 """
 
 from __future__ import annotations
 
-# Keys whose text is built into charts.py's cached Vega-Lite templates: same in both languages.
-CHART_FIELDS = (
-    "f_x",
-    "f_y",
-    "f_series",
-    "f_query",
-    "f_key",
-    "f_weight",
-    "heat_axis_query",
-    "heat_axis_key",
-    "loss_step",
-    "loss_value",
-    "loss_title",
-)
+# Chart fields written the same in both languages (the math symbols x and y).
+CHART_FIELDS = ("f_x", "f_y")
 
 TEXT_ZH: dict[str, str] = {
     # --- app shell --------------------------------------------------------------------------
@@ -139,8 +126,8 @@ TEXT_ZH: dict[str, str] = {
     "fit_alt": "拟合与注意力热图：{curves} 汇聚，核 {kernel}，w = {w}。",
     "heat_title_np": "nonparametric 非参数汇聚（{kernel}，w = {w}）",
     "heat_title_param": "parametric 第 {head} 个头（w = {w}）",
-    "heat_axis_query": "query x (sorted)",
-    "heat_axis_key": "key x_i (sorted)",
+    "heat_axis_query": "查询 x（已排序）",
+    "heat_axis_key": "键 x_i（已排序）",
     "heat_downsampled": (
         "为保持浏览器流畅，热图只显示 {q_total} 个查询中的 {q} 个、{k_total} 个键中的 {k} 个"
         "（相邻键的权重已相加）；曲线和指标使用全部数据点。"
@@ -169,9 +156,9 @@ TEXT_ZH: dict[str, str] = {
     "train_running": "训练中：第 {step} 步，留一法 MSE {loss:.4g}",
     "train_done": "训练完成，共 {steps} 步：留一法 MSE {loss:.4g}。",
     "train_stale": "显示的已训练模型对应当前设置。",
-    "loss_title": "Leave-one-out MSE while training",
-    "loss_step": "step",
-    "loss_value": "leave-one-out MSE",
+    "loss_title": "训练过程中的留一法 MSE",
+    "loss_step": "步",
+    "loss_value": "留一法 MSE",
     "bandwidth_title": "学到的 w 与带宽规则对比",
     "bw_col_rule": "规则",
     "bw_col_w": "w",
@@ -308,10 +295,10 @@ TEXT_ZH: dict[str, str] = {
     # --- chart fields (tooltips, axes) ------------------------------------------------------
     "f_x": "x",
     "f_y": "y",
-    "f_series": "curve",
-    "f_query": "query",
-    "f_key": "key",
-    "f_weight": "weight",
+    "f_series": "曲线",
+    "f_query": "查询",
+    "f_key": "键",
+    "f_weight": "权重",
     "f_score": "评分",
     "f_panel": "面板",
     "f_position": "位置",

@@ -67,8 +67,26 @@ def test_english_and_chinese_tables_have_the_same_keys_and_placeholders() -> Non
 def test_contract_labels_and_chart_fields_are_the_same_in_both_languages() -> None:
     for key in ("dataset", "kernel", "w", "heads", *(f"series_{s}" for s in params.SERIES[2:])):
         assert TEXT_ZH[key] == text.TEXT[key], key
-    for key in CHART_FIELDS:  # charts.py caches templates with these: must not differ by language
+    for key in CHART_FIELDS:  # the math symbols x and y
         assert TEXT_ZH[key] == text.TEXT[key], key
+
+
+def test_chart_text_follows_the_language_on_one_server() -> None:
+    """charts.py caches chart templates per language: a zh session after an en one gets zh
+    field names, and an en session after that gets English ones again."""
+    import json
+
+    specs = {}
+    for lang in ("en", "zh", "en"):
+        at = open_link("pooling", {"lang": lang})
+        no_errors(at)
+        charts = [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
+        spec = json.dumps(charts, ensure_ascii=False)
+        specs.setdefault(lang, []).append(spec)
+    # the encodings name the same fields as the data they are drawn from
+    assert '"field": "权重"' in specs["zh"][0] and '"field": "weight"' not in specs["zh"][0]
+    for spec in specs["en"]:
+        assert '"field": "weight"' in spec and "权重" not in spec
 
 
 def test_every_other_chinese_string_is_translated() -> None:
