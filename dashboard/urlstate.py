@@ -310,6 +310,27 @@ def finish(page: str) -> None:
         st.rerun()
 
 
+def open_page(
+    page: str,
+    specs: Mapping[str, Param],
+    known: Iterable[str],
+    title: str,
+    intro: str,
+    more: Callable[[], None] | None = None,
+) -> None:
+    """How every page starts: check the link, restore defaults, title, intro, the notice.
+
+    `more` draws anything that belongs between the intro and the notice.
+    """
+    check(page, specs, known=known)
+    apply_resets(page)
+    st.title(title)
+    st.markdown(intro)
+    if more is not None:
+        more()
+    notice(page)
+
+
 def notice(page: str) -> None:
     """The notice about URL values that were not used (it stays while the page is shown)."""
     saved = st.session_state.get("_url_notice")

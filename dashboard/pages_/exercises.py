@@ -60,11 +60,7 @@ def exercise(n: int, ex: Exercise) -> None:
 
 def body() -> None:
     specs = params.exercises()
-    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
-    urlstate.apply_resets(PAGE)
-    st.title(t("ex_title"))
-    st.markdown(t("ex_intro"))
-    urlstate.notice(PAGE)
+    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("ex_title"), t("ex_intro"))
     for n, ex in enumerate(EXERCISES, start=1):
         exercise(n, ex)
     urlstate.share_box(PAGE, specs)

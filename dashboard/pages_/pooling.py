@@ -599,15 +599,16 @@ def _sync_train_param(c: Controls, result: nwcore.TrainResult | None) -> None:
         del st.query_params["train"]
 
 
-def body() -> None:
-    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
-    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
-    urlstate.apply_resets(PAGE)
-    st.title(t("pooling_title"))
-    st.markdown(t("pooling_intro"))
+def _how_to_read() -> None:
     with st.expander(t("how_to_read")):
         st.markdown(t("how_to_read_body"))
-    urlstate.notice(PAGE)
+
+
+def body() -> None:
+    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
+    urlstate.open_page(
+        PAGE, specs, params.ALL_KEYS, t("pooling_title"), t("pooling_intro"), _how_to_read
+    )
     notices = st.container()
     c = sidebar(notices)
     if c.data.n_train > compute.MAX_LIVE_POINTS:  # only reachable through future inputs

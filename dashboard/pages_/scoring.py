@@ -176,11 +176,7 @@ def controls() -> dict:
 
 def body() -> None:
     specs = params.scoring()
-    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
-    urlstate.apply_resets(PAGE)
-    st.title(t("scoring_title"))
-    st.markdown(t("scoring_intro"))
-    urlstate.notice(PAGE)
+    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("scoring_title"), t("scoring_intro"))
     try:
         inputs(controls())
     finally:  # also when the inputs are refused: the link is what the page shows

@@ -162,11 +162,7 @@ def controls() -> dict:
 
 def body() -> None:
     specs = params.self_attention()
-    urlstate.check(PAGE, specs, known=params.ALL_KEYS)
-    urlstate.apply_resets(PAGE)
-    st.title(t("mha_title"))
-    st.markdown(t("mha_intro"))
-    urlstate.notice(PAGE)
+    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("mha_title"), t("mha_intro"))
     try:
         show(controls())
     finally:  # also when the inputs are refused: the link is what the page shows
