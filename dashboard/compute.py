@@ -15,9 +15,19 @@ import torch
 
 import nwcore
 
-# Training, the leave-one-out search and the heatmaps look at all N x N pairs; above this
-# the page stops being live for a class of ~30 on one laptop.
-MAX_LIVE_POINTS = 1000
+# 1-D data: pooling and leave-one-out use nwcore's windowed paths (O(N x window)) and the
+# heatmaps are shown downsampled, so the page stays live up to this many points.
+MAX_LIVE_POINTS = 5000
+# x in R^D: the exact paths look at all N x N pairs; an uploaded file is sampled down to this.
+MAX_LIVE_POINTS_RD = 1000
+# d2l mode and several heads: every step builds (N, N, H) tensors with gradients, ~1.6 GB at
+# N = 5,000; too heavy for a shared server. One head, converged, is fast at any N.
+MAX_FULL_TRAIN_POINTS = 1000
+
+
+def can_train(n_train: int, mode: str, heads: int) -> bool:
+    """Whether this training fits a shared server (see MAX_FULL_TRAIN_POINTS)."""
+    return n_train <= MAX_FULL_TRAIN_POINTS or (mode == "converged" and heads == 1)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -26,8 +36,9 @@ def synthetic(name: str, n_train: int, noise: float, seed: int) -> nwcore.Datase
     return nwcore.make_dataset(name, n_train=n_train, noise=noise, seed=seed)
 
 
-def sample_rows(data: nwcore.Dataset, limit: int = MAX_LIVE_POINTS) -> nwcore.Dataset:
-    """A fixed random subset of at most `limit` training points, still sorted by x."""
+def sample_rows(data: nwcore.Dataset) -> nwcore.Dataset:
+    """A fixed random subset of at most the live limit of training points, still sorted by x."""
+    limit = MAX_LIVE_POINTS if data.dim == 1 else MAX_LIVE_POINTS_RD
     if data.n_train <= limit:
         return data
     gen = torch.Generator().manual_seed(0)

@@ -328,6 +328,11 @@ TEXT_ZH: dict[str, str] = {
     "url_reason_flag": "必须是 true 或 false。",
     "url_reason_csv": "上传的 CSV 文件无法放进链接；请选择数据集 csv 并重新上传文件。",
     "train_from_link": "这个链接要求显示训练好的模型：正在训练（数据相同，种子相同）。",
+    "train_too_large": (
+        "以 {mode} 方式、{heads} 个头训练时，每一步都要对全部 N x N 对计算梯度；{n} 个点对共享"
+        "服务器来说太重了。请把 n_train 降到 {max} 或以下，或者使用 converged 方式、1 个头"
+        "（任何 n 都很快）。"
+    ),
     "train_link_csv": (
         "这个链接要求显示训练好的模型，但上传的数据无法放进链接：请上传文件后点击训练。"
     ),

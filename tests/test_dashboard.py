@@ -373,13 +373,28 @@ def test_huge_csv_is_refused() -> None:
 def test_large_csv_is_sampled_for_a_live_page() -> None:
     buf = io.StringIO()
     buf.write("x,y\n")
-    for i in range(5000):
+    for i in range(8000):
         buf.write(f"{i * 0.001},{(i * 7919) % 100 / 50}\n")
     at = upload(csv_app(), buf.getvalue().encode(), "big.csv")
     no_errors(at)
-    assert "fixed random sample of 1000" in texts(at.info)
-    assert "100 of 200 queries and 100 of 1000 keys" in texts(at.caption)
-    assert chart_title(at).endswith("(sample of 1000)")
+    assert "fixed random sample of 5000" in texts(at.info)
+    assert "100 of 200 queries and 100 of 5000 keys" in texts(at.caption)
+    assert chart_title(at).endswith("(sample of 5000)")
+
+
+def test_large_n_trains_converged_one_head_and_refuses_heavy_modes() -> None:
+    at = run_app()
+    at.slider(key="n_train").set_value(5000).run()
+    no_errors(at)
+    at.button(key="train").click().run()  # d2l: (N, N) tensors with gradients each step
+    assert "too heavy for a shared server" in texts(at.warning)
+    at.radio(key="mode").set_value("converged").run()
+    at.button(key="train").click().run()
+    no_errors(at)
+    progress = at.get("progress")
+    assert progress and "Trained in" in progress[0].proto.text
+    rows = table(at, "rule")
+    assert "learned, head 1" in set(rows["rule"])
 
 
 def test_csv_column_names_with_html_render_as_plain_text() -> None:

@@ -254,7 +254,7 @@ def test_a_self_attention_link_restores_its_controls() -> None:
     [
         ("pooling", {"kernel": "laplace"}, "kernel", "gaussian", "must be one of"),
         ("pooling", {"w": "3.3"}, "w", 1.0, "must be one of"),
-        ("pooling", {"n_train": "5000"}, "n_train", 50, "between 3 and 1000"),
+        ("pooling", {"n_train": "50000"}, "n_train", 50, "between 3 and 5000"),
         ("pooling", {"seed": "-4"}, "seed", 7, "between 0 and"),
         ("pooling", {"seed": "abc"}, "seed", 7, "not a number"),
         ("pooling", {"heads": "2.5"}, "heads", 1, "whole number"),

@@ -268,7 +268,7 @@ def test_exercises_page_and_a_bad_link(server: str, browser, requests_seen: Requ
     finally:
         page.context.close()
 
-    page = _open(browser, f"{server}/?kernel=laplace&n_train=5000&w=abc", requests_seen)
+    page = _open(browser, f"{server}/?kernel=laplace&n_train=50000&w=abc", requests_seen)
     try:
         notice = page.locator('[data-testid="stAlertContentWarning"]').first
         notice.wait_for()

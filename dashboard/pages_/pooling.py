@@ -459,6 +459,17 @@ def training_section(c: Controls) -> nwcore.TrainResult | None:
         else:
             st.caption(t("train_from_link"))
             clicked = True
+    if clicked and not compute.can_train(c.data.n_train, c.mode, c.heads):
+        st.warning(
+            t(
+                "train_too_large",
+                mode=c.mode,
+                heads=c.heads,
+                n=c.data.n_train,
+                max=compute.MAX_FULL_TRAIN_POINTS,
+            )
+        )
+        clicked = False
     if clicked:
         result = train(c, bar.progress(0.0), chart)
     if result is not None:
