@@ -36,7 +36,7 @@ class DashboardServer:
     def ws(self) -> str:
         return f"ws://127.0.0.1:{self.port}/_stcore/stream"
 
-    def start(self, timeout: float = 60.0) -> DashboardServer:
+    def start(self, timeout: float = 90.0) -> DashboardServer:
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         cmd = [
             sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
