@@ -10,9 +10,15 @@ if str(ROOT) not in sys.path:  # pages import nwcore and dashboard from the repo
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+import torch  # noqa: E402
 
 from dashboard import urlstate  # noqa: E402
 from dashboard.text import LANG_NAMES, LANGS, t  # noqa: E402
+
+# One server runs many sessions' scripts at once: torch's intra-op threads would only compete
+# with each other (and the small ops here gain nothing from a second thread).
+if torch.get_num_threads() != 1:
+    torch.set_num_threads(1)
 
 st.set_page_config(layout="wide")
 urlstate.remember_raw()  # before any widget: the link's values as given, for the page's notice

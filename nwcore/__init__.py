@@ -22,6 +22,7 @@ from nwcore.attention import (
     valid_lens_to_mask,
 )
 from nwcore.bandwidth import BandwidthSearch, loo_bandwidth, loo_mse, scott, silverman
+from nwcore.binned import BinnedResult, linear_binning, nw_binned
 from nwcore.data import (
     DATASETS,
     DEFAULT_SEED,
@@ -36,6 +37,7 @@ from nwcore.data import (
 )
 from nwcore.encoding import PositionalEncoding, sinusoidal_encoding
 from nwcore.errors import NWError
+from nwcore.fast import FAST_METHODS, nadaraya_watson_fast
 from nwcore.kernels import COMPACT_KERNELS, KERNELS, kernel_score, kernel_value
 from nwcore.parametric import MAX_HEADS, ParametricNW
 from nwcore.pooling import (
@@ -68,6 +70,12 @@ __all__ = [
     "kernel_attention",
     "gaussian_dot_product_features",
     "gaussian_nw_dot_product",
+    # fast paths: exact at scale, and binned (approximate, says so)
+    "FAST_METHODS",
+    "nadaraya_watson_fast",
+    "BinnedResult",
+    "nw_binned",
+    "linear_binning",
     # parametric model and training
     "MAX_HEADS",
     "ParametricNW",

@@ -13,7 +13,15 @@ from typing import Any
 import torch
 
 from nwcore._checks import as_points, as_values
+from nwcore.binned import linear_binning
 from nwcore.errors import NWError
+from nwcore.fast import (
+    SortedKeys,
+    fused_loo,
+    window_bounds,
+    window_radius,
+    windowed_sums,
+)
 from nwcore.kernels import check_kernel
 from nwcore.pooling import kernel_attention, pairwise_distance
 
@@ -27,6 +35,13 @@ _GRID = 48
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 # Above this many points the (N, N) distance matrix is not cached between evaluations.
 _CACHE_LIMIT = 3000
+# From this many 1-D points on, the grid phase screens bandwidths with the binned objective
+# (O(N) each) where it is accurate, and evaluates exactly only around the best one.
+_SCREEN_MIN_N = 500
+_SCREEN_GRID = 1 << 14  # bins for screening at most (2 per point below that); h >= 8 steps
+_SCREEN_STEPS = 8.0
+# Grid widths whose windows hold at most this many keys are evaluated together (`narrow`).
+_NARROW_BAND = 64
 
 
 def _spread(x: torch.Tensor) -> float:
@@ -109,45 +124,148 @@ def loo_bandwidth(
     True
 
     A log-spaced grid from an eighth of the closest spacing to four times the data's extent finds
-    the best basin (the objective can have several); golden-section search then narrows it
-    to `rtol` in log h. Works for every kernel, smooth or not.
+    the best basin (the objective can have several); a 1-D search then narrows it to `rtol`
+    in log h: Brent's method for the smooth Gaussian objective, golden-section search for
+    the piecewise ones of compact kernels. Works for every kernel, smooth or not.
+
+    Fast paths (1-D x): each exact evaluation only sums over each point's window of sorted
+    keys, in fused attention for wide Gaussian windows; grid widths with narrow windows are
+    evaluated together; from 500 points on, large widths of the grid are screened with a
+    binned objective (O(n) each) and only the best basin is evaluated exactly. `losses`,
+    `evaluations` and the callback cover the exact evaluations only; `loss` is the least.
     """
     xs, ys = _check_xy(x, y, kernel)
+    return _search(xs, ys, kernel, callback, rtol)
+
+
+def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
     objective = _LooObjective(xs, ys, kernel)
     losses: list[float] = []
+    exact: dict[float, float] = {}
 
     def evaluate(log_h: float) -> float:
-        loss = objective(math.exp(-log_h))
-        losses.append(loss)
-        if callback is not None:
-            callback(len(losses), loss, math.exp(-log_h))
-        return loss
+        if log_h not in exact:
+            loss = objective(math.exp(-log_h))
+            exact[log_h] = loss
+            losses.append(loss)
+            if callback is not None:
+                callback(len(losses), loss, math.exp(-log_h))
+        return exact[log_h]
 
     lo, hi = math.log(objective.h_min), math.log(objective.h_max)
     grid = [lo + (hi - lo) * i / (_GRID - 1) for i in range(_GRID)]
-    values = [evaluate(g) for g in grid]
+    # Screening: the binned objective where it is accurate (large 1-D data), else exact.
+    # Narrow windows (small h) first: many grid points in one vectorised exact pass.
+    for log_h, loss in zip(grid, objective.narrow([math.exp(-g) for g in grid]), strict=True):
+        if loss is not None:
+            exact[log_h] = loss
+            losses.append(loss)
+            if callback is not None:
+                callback(len(losses), loss, math.exp(-log_h))
+    values = [
+        screened if (screened := objective.screen(math.exp(-g))) is not None else evaluate(g)
+        for g in grid
+    ]
     best = min(range(_GRID), key=lambda i: (values[i], i))
+    best = _exact_basin(grid, best, evaluate)
     a, b = grid[max(best - 1, 0)], grid[min(best + 1, _GRID - 1)]
-    best_log_h, best_loss = grid[best], values[best]
-    # golden-section search on [a, b], in log h
+    if objective.smooth:  # Gaussian: Brent's parabolic steps, a handful of evaluations
+        _brent(evaluate, a, b, rtol, start=grid[best] if a < grid[best] < b else None)
+    else:  # compact kernels: piecewise objective, golden-section search as it always was
+        _golden(evaluate, a, b, rtol)
+    best_log_h = min(exact, key=lambda g: (exact[g], g))
+    h = math.exp(best_log_h)
+    return BandwidthSearch(
+        h=h, w=1.0 / h, loss=exact[best_log_h], evaluations=len(losses), losses=tuple(losses)
+    )
+
+
+def _exact_basin(grid: list[float], best: int, evaluate: Callable[[float], float]) -> int:
+    """Move from a screened grid minimum to an exact one: evaluate the neighbours exactly
+    and walk downhill until the best exact grid point has no better exact neighbour."""
+    while True:
+        here = evaluate(grid[best])
+        moves = [i for i in (best - 1, best + 1) if 0 <= i < len(grid)]
+        better = [i for i in moves if evaluate(grid[i]) < here]
+        if not better:
+            return best
+        best = min(better, key=lambda i: evaluate(grid[i]))
+
+
+def _golden(f: Callable[[float], float], a: float, b: float, tol: float) -> None:
+    """Golden-section search on [a, b] down to width tol."""
     c, d = b - _GOLDEN * (b - a), a + _GOLDEN * (b - a)
-    fc, fd = evaluate(c), evaluate(d)
-    while b - a > rtol:
+    fc, fd = f(c), f(d)
+    while b - a > tol:
         if fc <= fd:
             b, d, fd = d, c, fc
             c = b - _GOLDEN * (b - a)
-            fc = evaluate(c)
+            fc = f(c)
         else:
             a, c, fc = c, d, fd
             d = a + _GOLDEN * (b - a)
-            fd = evaluate(d)
-    for log_h, loss in ((c, fc), (d, fd)):
-        if loss < best_loss:
-            best_log_h, best_loss = log_h, loss
-    h = math.exp(best_log_h)
-    return BandwidthSearch(
-        h=h, w=1.0 / h, loss=best_loss, evaluations=len(losses), losses=tuple(losses)
-    )
+            fd = f(d)
+
+
+def _brent(
+    f: Callable[[float], float], a: float, b: float, tol: float, start: float | None = None
+) -> None:
+    """Brent's bounded minimisation on [a, b] (parabolic steps, golden fallback), to about
+    tol in x; the same algorithm as scipy.optimize.fminbound. With `start`, a point inside
+    with f(start) <= f(a), f(b) (the best grid point, whose values are cached), the first
+    parabola goes through a, start and b instead of starting from a golden-section step."""
+    sqrt_eps = math.sqrt(2.2e-16)
+    golden_mean = 0.5 * (3.0 - math.sqrt(5.0))
+    if start is None:
+        v = w = x = a + golden_mean * (b - a)
+        fv = fw = fx = f(x)
+        d = e = 0.0
+    else:
+        x, fx = start, f(start)
+        (fw, w), (fv, v) = sorted([(f(a), a), (f(b), b)])
+        d, e = 0.0, b - a  # let the first step be parabolic
+    while True:
+        xm = 0.5 * (a + b)
+        tol1 = sqrt_eps * abs(x) + tol / 3.0
+        tol2 = 2.0 * tol1
+        if abs(x - xm) <= tol2 - 0.5 * (b - a):
+            return
+        use_golden = True
+        if abs(e) > tol1:  # try a parabola through x, w, v
+            r = (x - w) * (fx - fv)
+            q = (x - v) * (fx - fw)
+            p = (x - v) * q - (x - w) * r
+            q = 2.0 * (q - r)
+            if q > 0.0:
+                p = -p
+            q = abs(q)
+            e_prev, e = e, d
+            if abs(p) < abs(0.5 * q * e_prev) and q * (a - x) < p < q * (b - x):
+                d = p / q
+                u = x + d
+                if u - a < tol2 or b - u < tol2:
+                    d = tol1 if xm >= x else -tol1
+                use_golden = False
+        if use_golden:
+            e = (a - x) if x >= xm else (b - x)
+            d = golden_mean * e
+        u = x + (d if abs(d) >= tol1 else (tol1 if d >= 0 else -tol1))
+        fu = f(u)
+        if fu <= fx:
+            if u >= x:
+                a = x
+            else:
+                b = x
+            v, fv, w, fw, x, fx = w, fw, x, fx, u, fu
+        else:
+            if u < x:
+                a = u
+            else:
+                b = u
+            if fu <= fw or w == x:
+                v, fv, w, fw = w, fw, u, fu
+            elif fu <= fv or v == x or v == w:
+                v, fv = u, fu
 
 
 def _check_xy(x: Any, y: Any, kernel: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -163,11 +281,36 @@ def _check_xy(x: Any, y: Any, kernel: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 class _LooObjective:
-    """w -> leave-one-out MSE, with the distances cached while they fit in memory."""
+    """w -> leave-one-out MSE.
+
+    1-D data: x sorted once; each evaluation sums over each point's window of sorted keys
+    (`nwcore.fast`), O(N x window) instead of O(N^2). For the Gaussian the window ends where a
+    key's weight relative to the row's largest falls below eps / (e^3 N), so the dropped keys
+    move each prediction by less than a rounding error (exact to float precision). Points
+    in R^D: the (N, N) distances, cached while they fit in memory.
+    """
 
     def __init__(self, x: torch.Tensor, y: torch.Tensor, kernel: str):
         self.x, self.y, self.kernel = x, y, kernel
+        self.smooth = kernel == "gaussian"
         n = x.shape[0]
+        self.keys = None
+        self.dist = None
+        if x.ndim == 1:
+            self.keys = SortedKeys(x, y)
+            xs = self.keys.x
+            gaps = xs[1:] - xs[:-1]  # (N-1,) neighbour spacings; the closest pair is one
+            positive = gaps[gaps > 0]
+            if positive.numel() == 0:
+                raise NWError("all x are equal, so no bandwidth fits them: give x values that vary")
+            self.h_min = float(positive.min()) / 8  # at 1/8 spacing the Gaussian is nearest-key
+            self.h_max = 4 * float(xs[-1] - xs[0])
+            self.dmin, self.near_value, self.near_range = self.keys.nearest_other()
+            self.self_index = torch.arange(n, device=x.device)
+            eps = torch.finfo(x.dtype).eps
+            self.tail = math.log(n) - math.log(eps) + 3.0  # dropped weight < eps e^-3 / N each
+            self._bins = None
+            return
         dist = pairwise_distance(x, x)  # (N, N)
         off = dist[~torch.eye(n, dtype=torch.bool)]
         positive = off[off > 0]
@@ -178,6 +321,8 @@ class _LooObjective:
         self.dist = dist if n <= _CACHE_LIMIT else None
 
     def __call__(self, w: float) -> float:
+        if self.keys is not None:
+            return self._windowed(abs(w))
         n = self.x.shape[0]
         w_t = torch.tensor(w, dtype=self.x.dtype)
         total = 0.0
@@ -193,3 +338,127 @@ class _LooObjective:
             weights, _ = kernel_attention(dist, w_t, self.kernel, mask)  # (rows, N)
             total += float(((weights @ self.y - self.y[start:stop]) ** 2).sum())
         return total / n
+
+    def _windowed(self, a: float) -> float:
+        keys = self.keys
+        if self.kernel == "constant" or a == 0.0:  # mean of the others
+            pred = (keys.y.sum() - keys.y) / (keys.n - 1)
+            return float((pred - keys.y).square().mean())
+        radius = window_radius(self.kernel, a, self.dmin, self.tail)
+        lo, hi = window_bounds(keys.x, keys.x, radius, self.near_range)
+        fused = fused_loo(keys, a, lo, hi) if self.smooth else None
+        if fused is not None:  # wide Gaussian windows: fused attention, exact redo where needed
+            pred, redo = fused
+            if bool(redo.any()):
+                idx = redo.nonzero()[:, 0]
+                pred[idx], _ = windowed_sums(
+                    keys.x[idx],
+                    keys,
+                    self.kernel,
+                    a,
+                    lo[idx],
+                    hi[idx],
+                    self.dmin[idx],
+                    self.near_value[idx],
+                    self.self_index[idx],
+                )
+            return float((pred - keys.y).square().mean())
+        pred, _ = windowed_sums(
+            keys.x, keys, self.kernel, a, lo, hi, self.dmin, self.near_value, self.self_index
+        )
+        return float((pred - keys.y).square().mean())
+
+    def narrow(self, ws: list[float]) -> list[float | None]:
+        """Exact losses for the widths whose windows hold at most _NARROW_BAND keys, computed
+        together (one gather of each point's neighbours, then a few ops per width); None for
+        the others. Same numbers as __call__, far less overhead for the grid's small h."""
+        out: list[float | None] = [None] * len(ws)
+        keys = self.keys
+        if keys is None or self.kernel == "constant":
+            return out
+        a_all = [abs(w) for w in ws]
+        order = sorted((i for i in range(len(ws)) if a_all[i] > 0), key=lambda i: -a_all[i])
+
+        def bounds(i):
+            radius = window_radius(self.kernel, a_all[i], self.dmin, self.tail)
+            return window_bounds(keys.x, keys.x, radius, self.near_range)
+
+        # windows grow as a shrinks: bisect for the widest one that is still narrow
+        fits, lo, hi = 0, None, None
+        top = len(order)
+        while fits < top:
+            mid = (fits + top + 1) // 2
+            lo_m, hi_m = bounds(order[mid - 1])
+            if int((hi_m - lo_m).max()) <= _NARROW_BAND:
+                fits, lo, hi = mid, lo_m, hi_m
+            else:
+                top = mid - 1
+        chosen = order[:fits]
+        if not chosen:
+            return out
+        n = keys.n
+        floor = 700.0 if keys.x.dtype == torch.float64 else 79.0
+        for c in range(0, len(chosen), 8):  # narrowest first, 8 widths at a time
+            idx = chosen[c : c + 8]
+            lo, hi = bounds(idx[-1])  # the widest window of these holds the others
+            band = max(1, min(int((hi - lo).max()), n))
+            first = lo.clamp(max=n - band)  # (N,)
+            cols = first[:, None] + torch.arange(band, device=first.device)  # (N, B)
+            valid = (cols >= lo[:, None]) & (cols < hi[:, None])
+            valid &= cols != self.self_index[:, None]
+            d = keys.x[:, None] - keys.x.unfold(0, band, 1).index_select(0, first)  # (N, B)
+            yb = keys.y.unfold(0, band, 1).index_select(0, first)  # (N, B)
+            a = torch.tensor([a_all[i] for i in idx], dtype=keys.x.dtype, device=first.device)
+            a = a[:, None, None]  # (H, 1, 1)
+            if self.kernel == "gaussian":  # exp(-(w^2/2)(d^2 - d_min^2)), one product per w
+                gap = self.dmin[:, None].square() - d.square()  # (N, B) <= 0 but the own key
+                wts = (gap[None] * (0.5 * a.square())).clamp_(min=-floor).exp_()  # (H, N, B)
+            else:
+                u = d.abs()[None] * a  # (H, N, B)
+                if self.kernel == "boxcar":
+                    wts = u.le_(1.0)
+                elif self.kernel == "epanechnikov":
+                    wts = u.square_().neg_().add_(1.0).clamp_(min=0.0)
+                else:  # triangular
+                    wts = u.neg_().add_(1.0).clamp_(min=0.0)
+            wts = wts.masked_fill_(~valid, 0.0)  # (H, N, B); the own key may be inf here
+            den = wts.sum(-1)  # (H, N)
+            pred = (wts * yb).sum(-1) / den
+            pred = torch.where(den == 0, self.near_value, pred)  # empty: nearest other key
+            mse = (pred - keys.y).square().mean(-1)  # (H,)
+            for i, v in zip(idx, mse.tolist(), strict=True):
+                out[i] = v
+        return out
+
+    def screen(self, w: float) -> float | None:
+        """The binned LOO objective at w, or None where it is not accurate enough to screen
+        with (small data, compact kernels, h under 8 bins, points with hardly any neighbour
+        weight). Never reported as a loss: it only picks the basin."""
+        if self.keys is None or not self.smooth or self.keys.n < _SCREEN_MIN_N:
+            return None
+        keys = self.keys
+        if self._bins is None:
+            size = min(_SCREEN_GRID, 1 << math.ceil(math.log2(2 * keys.n)))
+            lo, hi = float(keys.x[0]), float(keys.x[-1])
+            step = (hi - lo) / (size - 1)
+            counts, sums = linear_binning(keys.x, keys.y, lo, step, size)
+            pos = (keys.x - lo) / step
+            left = pos.floor().clamp_(0, size - 2)
+            self._bins = (size, step, counts, sums, left.long(), (pos - left).clamp_(0, 1))
+        size, step, counts, sums, left, frac = self._bins
+        h = 1.0 / abs(w)
+        if h < _SCREEN_STEPS * step:
+            return None
+        # the Gaussian underflows past 39 h: no need to convolve further out
+        reach = min(size - 1, int(39.0 * h / step) + 1)
+        offsets = torch.arange(-reach, reach + 1, dtype=keys.x.dtype, device=keys.x.device)
+        taps = torch.exp(-0.5 * (offsets * (step / h)).square())  # (2L+1,) K(0) = 1
+        n_fft = 1 << math.ceil(math.log2(size + 2 * reach + 1))
+        spec = torch.fft.rfft(torch.stack([counts, sums]), n=n_fft) * torch.fft.rfft(taps, n=n_fft)
+        smooth = torch.fft.irfft(spec, n=n_fft)[:, reach : reach + size]  # (2, G)
+        at = smooth[:, left] * (1 - frac) + smooth[:, left + 1] * frac  # (2, N) at each x_i
+        den = at[0] - 1.0  # minus the point's own weight K(0) = 1
+        if float(den.min()) < 3.0:  # too little neighbour weight for binning to resolve
+            return None
+        pred = (at[1] - keys.y) / den
+        return float((pred - keys.y).square().mean())
