@@ -155,8 +155,9 @@ def run(quick: bool, device: str = "cpu") -> tuple[str, dict[str, Any]]:
             "## Target 5: dashboard, `w` change to updated chart (headless Chromium)",
             "",
             "Typed w + Enter until the fit chart's description shows the new w. The dashboard "
-            "offers n_train up to its slider maximum (dashboard/compute.py MAX_LIVE_POINTS), "
-            "so the large case runs at that maximum; n_train = 5,000 cannot be set in the UI.",
+            "offers n_train up to its slider maximum (dashboard/compute.py MAX_LIVE_POINTS, "
+            "5,000), and the large case runs at that maximum. Heatmaps are downsampled for "
+            "display (at most 100 x 100 cells); the numbers are computed on all points.",
             "",
             table(["n_train", "median", "range", "target", "note"], rows),
         ]
