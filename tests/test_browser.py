@@ -5,7 +5,6 @@ Screenshots land in test-artifacts/ (gitignored) for people to look at.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from collections.abc import Iterator
@@ -13,20 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.load.server import DashboardServer
+from tests.load.server import CHROMIUM, CHROMIUM_ARGS, DashboardServer
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 pytestmark = [
     pytest.mark.browser,

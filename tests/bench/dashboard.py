@@ -9,28 +9,13 @@ after one unmeasured change to warm caches.
 
 from __future__ import annotations
 
-import os
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
-from pathlib import Path
 from typing import Any
 
 from tests.bench.common import ROOT, fmt_time, run_case, table
+from tests.load.server import CHROMIUM, CHROMIUM_ARGS, DashboardServer
 
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 W_VALUES = ["1.5", "2.5", "3.5", "4.5", "5.5", "6.5", "7.5", "8.5"]
 HAS_TEXT = """(frag) => {
   const host = document.querySelector('[data-testid="stVegaLiteChart"]');
@@ -54,39 +39,19 @@ def ready() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def case_w_to_chart(n_train: str, changes: int) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard/app.py"]
-        + ["--server.port", str(port), "--server.address", "127.0.0.1"]
-        + ["--server.headless", "true", "--server.fileWatcherType", "none"]
-        + ["--browser.gatherUsageStats", "false"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                    if resp.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    return {"error": "streamlit did not start"}
-                time.sleep(0.3)
+        server = DashboardServer().start()
+    except RuntimeError as exc:
+        return {"error": f"streamlit did not start: {exc}"}
+    url = server.http
+    try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+            browser = p.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1400, "height": 2000})
             page.set_default_timeout(60_000)
             page.goto(url)
@@ -119,11 +84,7 @@ def case_w_to_chart(n_train: str, changes: int) -> dict[str, Any]:
             "n_train": label,
         }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        server.stop()
 
 
 def run(quick: bool, device: str = "cpu") -> tuple[str, dict[str, Any]]:

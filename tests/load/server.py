@@ -1,4 +1,5 @@
-"""Start and stop the dashboard on a free loopback port, for the load, fault and browser tests."""
+"""Start and stop the dashboard on a free loopback port (load, fault, browser tests, bench),
+and the headless Chromium settings the browser tests and the bench share."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Headless Debian Chromium on a closed network: no background traffic, no first-run work.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
