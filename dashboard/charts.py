@@ -301,6 +301,7 @@ def matrix_heatmap(
     if facet is not None:
         return chart.facet(
             facet=alt.Facet(f"{facet}:N", sort=facet_order, title=None),
-            columns=min(4, len(facet_order or [])) or 1,
+            # as many panels per row as fit the page's ~960 px main column (labels included)
+            columns=max(1, min(len(facet_order or []), 960 // (width + 60))),
         ).properties(title=title, autosize=pad)
     return chart.properties(title=title, autosize=pad)
