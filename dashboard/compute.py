@@ -4,7 +4,6 @@ cache where (shared read-only results in st.cache_data, per-user data in session
 from __future__ import annotations
 
 import dataclasses
-import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ import numpy as np
 import streamlit as st
 import torch
 
+import export
 import nwcore
 
 # 1-D data: pooling and leave-one-out use nwcore's windowed paths (O(N x window)) and the
@@ -97,33 +97,17 @@ def parametric_empty(result: nwcore.TrainResult, queries: torch.Tensor) -> list[
 def export_files(
     result: nwcore.TrainResult, dataset: str, truth: tuple[torch.Tensor, torch.Tensor] | None
 ) -> dict[str, Any]:
-    """Run the project's ONNX export into a temporary folder and return the bytes.
+    """Run the project's ONNX export into a temporary folder and return the files' bytes.
 
-    Raises ImportError when the export package is not installed/complete and
-    export.ExportError (or NWError) when the export itself refuses.
+    Raises export.ExportError (or NWError) when the export refuses, with the reason.
     """
-    import export  # noqa: PLC0415 - optional at import time: the page works without it
-
-    export_trained = getattr(export, "export_trained", None)
-    if export_trained is None:
-        raise ImportError("the export package has no export_trained() yet")
-    names = {"model.onnx": ("model.onnx", "model"), "model_card.json": ("model_card.json", "card")}
     with tempfile.TemporaryDirectory() as tmp:
-        summary = export_trained(result, Path(tmp) / "model", dataset=dataset, truth=truth)
-        files = {}
-        for name, keys in names.items():
-            path = next((summary.files[k] for k in keys if k in summary.files), None)
-            if path is not None:
-                files[name] = Path(path).read_bytes()
-    parity = getattr(summary, "parity_error", math.nan)
-    return {"files": files, "parity": float(parity) if parity is not None else math.nan}
+        summary = export.export_trained(result, Path(tmp) / "model", dataset=dataset, truth=truth)
+        files = {
+            "model.onnx": summary.files["model"].read_bytes(),
+            "model_card.json": summary.files["card"].read_bytes(),
+        }
+    return {"files": files, "parity": summary.parity_error}
 
 
-def export_error_types() -> tuple[type[BaseException], ...]:
-    """The errors an export may raise with a user-facing message."""
-    try:
-        import export  # noqa: PLC0415
-    except ImportError:
-        return (nwcore.NWError,)
-    error = getattr(export, "ExportError", None)
-    return (nwcore.NWError, error) if isinstance(error, type) else (nwcore.NWError,)
+EXPORT_ERRORS = (nwcore.NWError, export.ExportError)  # refusals with a message for the user

@@ -204,7 +204,6 @@ TEXT: dict[str, str] = {
     ),
     "export_button": "Export ONNX",
     "export_untrained": "Train the parametric model first; then you can export it.",
-    "export_unavailable": "Export is not available on this server: {reason}",
     "export_failed": "Export failed: {reason}",
     "export_done": "Exported: model.onnx is {size} bytes; ONNX matches torch to {parity:.2g}.",
     "download_onnx": "Download model.onnx",

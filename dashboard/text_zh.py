@@ -195,7 +195,6 @@ TEXT_ZH: dict[str, str] = {
     ),
     "export_button": "导出 ONNX",
     "export_untrained": "请先训练带参数模型，然后才能导出。",
-    "export_unavailable": "此服务器不能导出：{reason}",
     "export_failed": "导出失败：{reason}",
     "export_done": "已导出：model.onnx 大小 {size} 字节；ONNX 与 torch 的差异为 {parity:.2g}。",
     "download_onnx": "下载 model.onnx",

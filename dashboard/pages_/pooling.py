@@ -561,10 +561,7 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
         with st.spinner():
             try:
                 out = compute.export_files(result, c.dataset, truth)
-            except ImportError as exc:
-                st.error(plain(t("export_unavailable", reason=exc)))
-                return
-            except compute.export_error_types() as exc:
+            except compute.EXPORT_ERRORS as exc:
                 show_error(t("export_failed", reason=exc))
                 return
             except Exception as exc:  # noqa: BLE001 - an export bug must not take the page down
