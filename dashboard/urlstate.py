@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -310,17 +310,18 @@ def finish(page: str) -> None:
         st.rerun()
 
 
-def open_page(
+@contextlib.contextmanager
+def page_frame(
     page: str,
     specs: Mapping[str, Param],
     known: Iterable[str],
     title: str,
     intro: str,
     more: Callable[[], None] | None = None,
-) -> None:
-    """How every page starts: check the link, restore defaults, title, intro, the notice.
-
-    `more` draws anything that belongs between the intro and the notice.
+) -> Iterator[None]:
+    """How every page runs: check the link, restore defaults, title, intro and the notice;
+    then the page's body; then the link to copy, also when the body refused its inputs (the
+    link is what the page shows). `more` draws what belongs between the intro and the notice.
     """
     check(page, specs, known=known)
     apply_resets(page)
@@ -329,6 +330,10 @@ def open_page(
     if more is not None:
         more()
     notice(page)
+    try:
+        yield
+    finally:
+        share_box(page, specs)
 
 
 def notice(page: str) -> None:

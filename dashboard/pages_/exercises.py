@@ -60,10 +60,9 @@ def exercise(n: int, ex: Exercise) -> None:
 
 def body() -> None:
     specs = params.exercises()
-    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("ex_title"), t("ex_intro"))
-    for n, ex in enumerate(EXERCISES, start=1):
-        exercise(n, ex)
-    urlstate.share_box(PAGE, specs)
+    with urlstate.page_frame(PAGE, specs, params.ALL_KEYS, t("ex_title"), t("ex_intro")):
+        for n, ex in enumerate(EXERCISES, start=1):
+            exercise(n, ex)
 
 
 run_page(body)

@@ -614,9 +614,13 @@ def _how_to_read() -> None:
 
 def body() -> None:
     specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
-    urlstate.open_page(
+    with urlstate.page_frame(
         PAGE, specs, params.ALL_KEYS, t("pooling_title"), t("pooling_intro"), _how_to_read
-    )
+    ):
+        _pooling_page()
+
+
+def _pooling_page() -> None:
     notices = st.container()
     c = sidebar(notices)
     if c.data.n_train > compute.MAX_LIVE_POINTS:  # only reachable through future inputs
@@ -631,7 +635,6 @@ def body() -> None:
     metrics_section(c, preds, result)
     export_section(c, result)
     _sync_train_param(c, result)
-    urlstate.share_box(PAGE, specs)
 
 
 run_page(body)

@@ -176,11 +176,8 @@ def controls() -> dict:
 
 def body() -> None:
     specs = params.scoring()
-    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("scoring_title"), t("scoring_intro"))
-    try:
+    with urlstate.page_frame(PAGE, specs, params.ALL_KEYS, t("scoring_title"), t("scoring_intro")):
         inputs(controls())
-    finally:  # also when the inputs are refused: the link is what the page shows
-        urlstate.share_box(PAGE, specs)
 
 
 def inputs(c: dict) -> None:

@@ -162,11 +162,8 @@ def controls() -> dict:
 
 def body() -> None:
     specs = params.self_attention()
-    urlstate.open_page(PAGE, specs, params.ALL_KEYS, t("mha_title"), t("mha_intro"))
-    try:
+    with urlstate.page_frame(PAGE, specs, params.ALL_KEYS, t("mha_title"), t("mha_intro")):
         show(controls())
-    finally:  # also when the inputs are refused: the link is what the page shows
-        urlstate.share_box(PAGE, specs)
 
 
 def show(c: dict) -> None:
