@@ -77,6 +77,20 @@ def _check_same(what: str, a_name: str, a: int, b_name: str, b: int, fix: str) -
         raise NWError(f"{what} mismatch: {a_name}={a} but {b_name}={b}; {fix}")
 
 
+def _check_q_k(q: Tensor, k: Tensor) -> None:
+    """Ranks (B, Q, Dq) and (B, K, Dk) with one batch size B."""
+    _check_rank("q", q, 3, "(B, Q, Dq)")
+    _check_rank("k", k, 3, "(B, K, Dk)")
+    _check_same(
+        "batch size",
+        "q.shape[0]",
+        q.shape[0],
+        "k.shape[0]",
+        k.shape[0],
+        "pass q and k with the same batch size B.",
+    )
+
+
 def _check_qkv(queries: Tensor, keys: Tensor, values: Tensor) -> None:
     """Ranks and shared sizes of (B, Q, Dq), (B, K, Dk), (B, K, Dv)."""
     _check_rank("queries", queries, 3, "(B, Q, Dq)")
@@ -288,19 +302,10 @@ def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, w_v: Tensor)
     Shapes: q (B, Q, Dq), k (B, K, Dk), W_q (Hd, Dq), W_k (Hd, Dk), w_v (Hd,) where Hd is
     the hidden size. Returns (B, Q, K). Works for Dq != Dk.
     """
-    _check_rank("q", q, 3, "(B, Q, Dq)")
-    _check_rank("k", k, 3, "(B, K, Dk)")
+    _check_q_k(q, k)
     _check_rank("W_q", W_q, 2, "(hidden, Dq)")
     _check_rank("W_k", W_k, 2, "(hidden, Dk)")
     _check_rank("w_v", w_v, 1, "(hidden,)")
-    _check_same(
-        "batch size",
-        "q.shape[0]",
-        q.shape[0],
-        "k.shape[0]",
-        k.shape[0],
-        "pass q and k with the same batch size B.",
-    )
     _check_same(
         "query features",
         "q.shape[-1]",
@@ -348,17 +353,8 @@ def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
     Shapes: q (B, Q, Dq), k (B, K, Dk), W (Dq, Dk) -> (B, Q, K). With W = I this is the
     plain dot product.
     """
-    _check_rank("q", q, 3, "(B, Q, Dq)")
-    _check_rank("k", k, 3, "(B, K, Dk)")
+    _check_q_k(q, k)
     _check_rank("W", W, 2, "(Dq, Dk)")
-    _check_same(
-        "batch size",
-        "q.shape[0]",
-        q.shape[0],
-        "k.shape[0]",
-        k.shape[0],
-        "pass q and k with the same batch size B.",
-    )
     _check_same(
         "query features",
         "q.shape[-1]",
