@@ -39,6 +39,7 @@ from nwcore.encoding import PositionalEncoding, sinusoidal_encoding
 from nwcore.errors import NWError
 from nwcore.fast import FAST_METHODS, nadaraya_watson_fast
 from nwcore.kernels import COMPACT_KERNELS, KERNELS, kernel_score, kernel_value
+from nwcore.limits import DENSE_BYTES_LIMIT, check_dense, max_train_points
 from nwcore.parametric import MAX_HEADS, ParametricNW
 from nwcore.pooling import (
     PoolingResult,
@@ -89,6 +90,10 @@ __all__ = [
     "loo_mse",
     "loo_bandwidth",
     "BandwidthSearch",
+    # memory limit of the dense paths (one limit for the library, export and dashboard)
+    "DENSE_BYTES_LIMIT",
+    "check_dense",
+    "max_train_points",
     # data
     "DATASETS",
     "DEFAULT_SEED",
