@@ -15,7 +15,8 @@ when it works, else CPU) and checks every input. The CLI is `python -m export --
 """
 
 from export.errors import ExportError, ParityError
-from export.package import ExportSummary, export_trained, prepare_out_dir
+from export.outdir import OutDir, prepare_out_dir
+from export.package import ExportSummary, export_trained
 from export.runtime import NWSession, load_session, validate_input
 from export.verify import ATOL, BATCH_SIZES
 
@@ -25,6 +26,7 @@ __all__ = [
     "ExportSummary",
     "export_trained",
     "prepare_out_dir",
+    "OutDir",
     "NWSession",
     "load_session",
     "validate_input",

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from export.errors import ExportError, ParityError
-from export.package import export_trained, prepare_out_dir
+from export.outdir import prepare_out_dir
+from export.package import export_trained
 from export.runtime import load_session
 from export.triton import check_model_name
 from nwcore import (
@@ -111,8 +112,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--out",
         required=True,
         metavar="DIR",
-        help="directory to write the package to; created if missing, replaced if it holds an "
-        "earlier export, refused if it holds other files",
+        help="directory to write the package to: created if missing; if it holds an earlier, "
+        "unchanged export, that export's files are replaced (other files stay); any other "
+        "non-empty directory is refused",
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty --out that is not an earlier export: replaces only the "
+        "package's own files (model.onnx, model_card.json, train.csv, "
+        "model_repository/NAME/...), never removes anything else",
     )
     p.add_argument(
         "--dataset",
@@ -223,14 +232,18 @@ def _load_data(args: argparse.Namespace):
 def run(args: argparse.Namespace) -> str:
     """Train, export, verify and reload; returns the summary text."""
     check_model_name(args.name)
-    prepare_out_dir(args.out)  # fail before training, not after
+    note = prepare_out_dir(args.out, args.name, args.force).stale_note()  # fail before training
+    if note:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     x, y, label, truth = _load_data(args)
     start = time.perf_counter()
     with warnings.catch_warnings():  # nwcore's L-BFGS loop warns about float(loss); harmless
         warnings.filterwarnings("ignore", message="Converting a tensor with requires_grad")
         result = train_parametric(x, y, args.kernel, args.heads, args.mode, seed=args.seed)
     trained = time.perf_counter() - start
-    summary = export_trained(result, args.out, dataset=label, name=args.name, truth=truth)
+    summary = export_trained(
+        result, args.out, dataset=label, name=args.name, truth=truth, force=args.force
+    )
     session = load_session(summary.files["model"])
     session.run(x[:1].numpy())  # the file as written, through the runtime helper
     return "\n".join(
@@ -243,10 +256,13 @@ def run(args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 parity failure, 2 bad input)."""
+    """Entry point; returns the exit status (0 ok, 1 parity failure, 2 bad input, 130 Ctrl-C)."""
     args = build_parser().parse_args(argv)
     try:
         print(run(args))
+    except KeyboardInterrupt:
+        print(f"interrupted (Ctrl-C): no half-written package left in {args.out}", file=sys.stderr)
+        return 130
     except ParityError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -7,7 +7,6 @@ metadata is repeated in model_card.json, with the metrics and file checksums add
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import math
 import platform
@@ -22,6 +21,7 @@ import torch
 
 import nwcore
 from export.onnx_model import INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAMES
+from export.outdir import sha256
 from nwcore import COMPACT_KERNELS, TrainResult
 
 __all__ = [
@@ -160,11 +160,3 @@ def write_train_csv(result: TrainResult, path: Path) -> None:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows([repr(float(v)) for v in row] for row in rows)
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -7,19 +7,16 @@
     DIR/model_repository/<name>/1/model.onnx        the same model, Triton layout
 
 Everything is traced and checked in memory, written to a temporary directory next to DIR, read
-back and checked again, and only then renamed into place; on any failure DIR is left as it was.
+back and checked again, and only then moved into place; on any failure DIR is left as it was.
+Which directories may be written and which files replaced: export.outdir.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import shutil
 import time
-import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,13 +28,12 @@ import torch
 from export import card
 from export.errors import ExportError
 from export.onnx_model import to_onnx
+from export.outdir import CARD, prepare_out_dir, staged
 from export.triton import check_model_name, config_pbtxt
 from export.verify import check_graph, check_parity
 from nwcore import ParametricNW, TrainResult
 
-__all__ = ["ExportSummary", "export_trained", "prepare_out_dir"]
-
-_MARKERS = ("model_card.json", "model.onnx")  # a directory holding one of these is an export
+__all__ = ["ExportSummary", "export_trained"]
 
 
 @dataclass(frozen=True)
@@ -51,6 +47,7 @@ class ExportSummary:
     metadata: dict[str, str]  # the metadata_props inside model.onnx
     metrics: dict[str, Any]  # loo_mse, test_mse (None without a truth), parity details
     seconds: float = math.nan  # wall time of the export, tracing to rename
+    stale_note: str | None = None  # one line when leftovers of a killed export were removed
 
     def text(self) -> str:
         """A few lines for people: files, learned w per head, parity."""
@@ -82,6 +79,7 @@ def export_trained(
     dataset: str = "classic",
     name: str = "nw_attention",
     truth: tuple[Any, Any] | None = None,
+    force: bool = False,
 ) -> ExportSummary:
     """Export a trained parametric NW model as a verified, self-contained package.
 
@@ -93,6 +91,9 @@ def export_trained(
     (['card', 'model', 'train_csv', 'triton_config', 'triton_model'], True)
 
     truth: (x_test, y_truth) when the true function is known, to report the test MSE.
+    out_dir may be missing, empty or hold an unchanged earlier export (its files are replaced,
+    nothing else); force also allows any other directory and then replaces only the files
+    this package writes (see export.outdir).
     Raises ExportError for bad arguments or an unusable out_dir, ParityError (an ExportError)
     when onnxruntime does not reproduce torch; in both cases nothing is written.
     """
@@ -102,7 +103,8 @@ def export_trained(
     if not isinstance(dataset, str) or not dataset.strip():
         raise ExportError(f"dataset must be a non-empty name, got {dataset!r}")
     truth_q = _check_truth(truth, result)
-    target = prepare_out_dir(out_dir)
+    out = prepare_out_dir(out_dir, name, force)
+    target = out.target
 
     meta = card.metadata(result, dataset.strip(), name)
     proto = to_onnx(result, meta)
@@ -112,7 +114,7 @@ def export_trained(
     report, outputs = check_parity(result, model_bytes, extra)
     metrics = _metrics(result, report, outputs, truth_q)
 
-    with _staging(target) as tmp:
+    with staged(out) as tmp:
         files = {
             "model": tmp / "model.onnx",
             "train_csv": tmp / "train.csv",
@@ -131,7 +133,7 @@ def export_trained(
         _check_written(files["model"], model_bytes)
         _check_written(files["triton_model"], model_bytes)
         content = card.model_card(meta, result, metrics, files, tmp)
-        files["card"] = tmp / "model_card.json"
+        files["card"] = tmp / CARD
         files["card"].write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
 
     final = {key: target / path.relative_to(tmp) for key, path in files.items()}
@@ -143,87 +145,8 @@ def export_trained(
         metadata=meta,
         metrics=metrics,
         seconds=time.perf_counter() - start,
+        stale_note=out.stale_note(),
     )
-
-
-def prepare_out_dir(out_dir: str | os.PathLike) -> Path:
-    """The absolute output directory, after checking it can be written and replaced safely.
-
-    >>> prepare_out_dir("/dev/null/model")  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    export.errors.ExportError: cannot create ... /dev/null is a file, not a directory; ...
-
-    DIR may not exist yet, be empty, or hold an earlier export (it is then replaced); a DIR
-    holding anything else is refused rather than overwritten.
-    """
-    if not isinstance(out_dir, (str, os.PathLike)) or not str(out_dir).strip():
-        raise ExportError(f"the output directory must be a path, got {out_dir!r}")
-    target = Path(os.path.abspath(os.path.expanduser(os.fspath(out_dir))))
-    parent = target.parent
-    existing = next(up for up in (parent, *parent.parents) if up.exists())
-    if not existing.is_dir():
-        raise ExportError(
-            f"cannot create the output directory's parent {parent}: {existing} is a file, "
-            "not a directory; choose another --out"
-        )
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ExportError(
-            f"cannot create {parent}: {exc.strerror}; choose a writable --out"
-        ) from None
-    if target.exists() or target.is_symlink():
-        if not target.is_dir() or target.is_symlink():
-            raise ExportError(f"{target} exists and is not a directory: choose another --out")
-        entries = [p.name for p in target.iterdir()]
-        if entries and not any(m in entries for m in _MARKERS):
-            raise ExportError(
-                f"{target} already holds other files ({', '.join(sorted(entries)[:3])}...) "
-                "and is not an earlier export: choose a new or empty directory"
-            )
-    probe = target.with_name(f".{target.name}.probe-{uuid.uuid4().hex[:12]}")
-    try:  # can we create (and so later rename) entries here?
-        probe.mkdir()
-        probe.rmdir()
-    except OSError as exc:
-        raise ExportError(
-            f"cannot write in {parent}: {exc.strerror}; choose a writable --out"
-        ) from None
-    return target
-
-
-@contextlib.contextmanager
-def _staging(target: Path) -> Iterator[Path]:
-    """Yield a temporary directory beside target; on success swap it in, on failure drop it."""
-    tmp = target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:12]}")
-    try:
-        tmp.mkdir()  # not mkdtemp: that would make the package private (mode 0700)
-    except OSError as exc:
-        raise ExportError(f"cannot write in {target.parent}: {exc.strerror}") from None
-    try:
-        yield tmp
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-            os.rename(target, old)
-        try:
-            os.rename(tmp, target)
-        except OSError:
-            if old is not None:
-                os.rename(old, target)  # put the earlier export back
-            raise
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise ExportError(
-            f"writing the export to {target} failed: {exc.strerror or exc}; nothing was "
-            "changed there. Check free disk space and permissions"
-        ) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _check_written(path: Path, model_bytes: bytes) -> None:
