@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+from export import card
 from export.errors import ExportError, ParityError
 from export.outdir import prepare_out_dir
 from export.package import export_trained
@@ -45,8 +46,9 @@ self-contained ONNX package that any program can load with onnxruntime:
   OUT/train.csv               the training points stored inside the model (x, y)
   OUT/model_repository/NAME/  the same model laid out for NVIDIA Triton Inference Server
 
-The export is checked against torch (onnx.checker, then onnxruntime at batch sizes
-1, 7 and 10,000 within 1e-5) before anything is written."""
+The export is checked before anything is written: onnx.checker, then onnxruntime against
+torch at batch sizes 1, 7 and 10,000 (within 1e-5; for y_hat 1e-5 x max|y| when |y| > 1),
+then against nwcore's float64 model (within 1e-4; for y_hat 1e-4 x max|y|)."""
 
 _EPILOG = """\
 examples:
@@ -190,6 +192,26 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: the dataset's own, e.g. 0.5 for classic)",
     )
     p.add_argument(
+        "--dtype",
+        default="float32",
+        choices=["float32", "float64"],
+        help="number type of the model's input and outputs (default: float32). The float32 "
+        "model is checked against a float64 reference and refused when it cannot resolve the "
+        "data (e.g. x = 1e8 + [0, 5]); float64 then exports such data correctly",
+    )
+    p.add_argument(
+        "--author",
+        default=card.DEFAULT_AUTHOR,
+        metavar="TEXT",
+        help=f"the ONNX metadata key model_author (default: {card.DEFAULT_AUTHOR})",
+    )
+    p.add_argument(
+        "--license",
+        default=card.DEFAULT_LICENSE,
+        metavar="TEXT",
+        help=f"the ONNX metadata key model_license (default: {card.DEFAULT_LICENSE})",
+    )
+    p.add_argument(
         "--name",
         default="nw_attention",
         metavar="NAME",
@@ -242,10 +264,18 @@ def run(args: argparse.Namespace) -> str:
         result = train_parametric(x, y, args.kernel, args.heads, args.mode, seed=args.seed)
     trained = time.perf_counter() - start
     summary = export_trained(
-        result, args.out, dataset=label, name=args.name, truth=truth, force=args.force
+        result,
+        args.out,
+        dataset=label,
+        name=args.name,
+        truth=truth,
+        force=args.force,
+        dtype=args.dtype,
+        author=args.author,
+        license=args.license,
     )
     session = load_session(summary.files["model"])
-    session.run(x[:1].numpy())  # the file as written, through the runtime helper
+    session.run(x[:1].double().numpy())  # the file as written, through the runtime helper
     return "\n".join(
         [
             f"trained {args.mode} on {label} (n = {x.shape[0]}) in {trained:.2f} s",

@@ -7,12 +7,14 @@ metadata is repeated in model_card.json, with the metrics and file checksums add
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import platform
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace  # noqa: F401 (doctest)
 from typing import Any
 
 import numpy as np
@@ -56,7 +58,33 @@ def io_spec(input_dim: int, heads: int, n_keys: int) -> dict[str, list]:
     return {INPUT_NAME: x, OUTPUT_NAMES[0]: ["batch"], OUTPUT_NAMES[1]: weights}
 
 
-def metadata(result: TrainResult, dataset: str, name: str, created: str | None = None) -> dict:
+DEFAULT_AUTHOR = "attention-pooling-lab"
+DEFAULT_LICENSE = "MIT"
+
+
+def training_data_sha256(result: TrainResult) -> str:
+    """sha256 of train.csv's data rows (x and y at float64, as written; header excluded).
+
+    >>> x = torch.tensor([0.0, 1.0], dtype=torch.float64)
+    >>> len(training_data_sha256(SimpleNamespace(x=x, y=x)))
+    64
+    """
+    digest = hashlib.sha256()
+    for row in _train_rows(result)[1]:
+        digest.update((",".join(row) + "\r\n").encode())
+    return digest.hexdigest()
+
+
+def metadata(
+    result: TrainResult,
+    dataset: str,
+    name: str,
+    created: str | None = None,
+    *,
+    dtype: str = "float32",
+    author: str = DEFAULT_AUTHOR,
+    license: str = DEFAULT_LICENSE,
+) -> dict:
     """The metadata_props written into model.onnx: all strings.
 
     >>> x = torch.linspace(0, 5, 10, dtype=torch.float64)
@@ -83,8 +111,14 @@ def metadata(result: TrainResult, dataset: str, name: str, created: str | None =
         "loss": repr(float(result.loss)),
         "loss_kind": "leave-one-out mean squared error of the final model",
         "version": nwcore.__version__,
-        "inputs": json.dumps({INPUT_NAME: ["float32", spec[INPUT_NAME]]}),
-        "outputs": json.dumps({n: ["float32", spec[n]] for n in OUTPUT_NAMES}),
+        "dtype": dtype,
+        "inputs": json.dumps({INPUT_NAME: [dtype, spec[INPUT_NAME]]}),
+        "outputs": json.dumps({n: [dtype, spec[n]] for n in OUTPUT_NAMES}),
+        "model_author": author.strip(),
+        "model_license": license.strip(),
+        "training_data_sha256": training_data_sha256(result),
+        "frame": "the graph computes in x' = (x - centre) / scale, scale a power of two "
+        "(nwcore.frame), with w' = w * scale",
         "empty_window": (
             EMPTY_WINDOW_RULE
             if kernel in COMPACT_KERNELS
@@ -123,6 +157,13 @@ def model_card(
             "training_mode": result.mode,
             "final_loss": finite_or_none(float(result.loss)),
             "training_steps": len(result.losses),
+            "dtype": meta["dtype"],
+        },
+        "provenance": {
+            "model_author": meta["model_author"],
+            "model_license": meta["model_license"],
+            "training_data_sha256": meta["training_data_sha256"],
+            "training_data_sha256_of": "train.csv without its header line",
         },
         "interface": {
             "inputs": json.loads(meta["inputs"]),
@@ -152,11 +193,16 @@ def model_card(
 def write_train_csv(result: TrainResult, path: Path) -> None:
     """The keys and values inside the model, at full float64 precision: columns x, y
     (x_0 .. x_{d-1}, y for data in R^d)."""
+    header, rows = _train_rows(result)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+
+
+def _train_rows(result: TrainResult) -> tuple[list[str], list[list[str]]]:
     x = result.x.detach().double().numpy()
     y = result.y.detach().double().numpy()
     header = ["x", "y"] if x.ndim == 1 else [f"x_{j}" for j in range(x.shape[1])] + ["y"]
     rows = np.column_stack([x.reshape(len(y), -1), y])
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows([repr(float(v)) for v in row] for row in rows)
+    return header, [[repr(float(v)) for v in row] for row in rows]

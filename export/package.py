@@ -27,13 +27,18 @@ import torch
 
 from export import card
 from export.errors import ExportError
-from export.onnx_model import to_onnx
+from export.onnx_model import DTYPES, to_onnx
 from export.outdir import CARD, prepare_out_dir, staged
 from export.triton import check_model_name, config_pbtxt
 from export.verify import check_graph, check_parity
 from nwcore import ParametricNW, TrainResult
+from nwcore.frame import frame_of
 
 __all__ = ["ExportSummary", "export_trained"]
+
+_FLOAT32_LIMIT = 1e37  # float32 ends at 3.4e38; a margin for the frame's centre and span
+_FLOAT32_TINY = float(np.finfo(np.float32).tiny)  # the smallest normal float32, 1.2e-38
+_FLOAT32_RESOLUTION = 2.0**-24  # x must resolve this fraction of its span in float32
 
 
 @dataclass(frozen=True)
@@ -65,9 +70,15 @@ class ExportSummary:
             lines.append(f"  test MSE against the true f {self.metrics['test_mse']:.4g}")
         parity = self.metrics["parity"]
         lines.append(
-            f"  parity onnxruntime vs torch: max abs error {self.parity_error:.2g} "
-            f"(tolerance {parity['tolerance_attention_weights']:.0e}) at batch sizes "
+            f"  parity onnxruntime vs torch ({self.metadata.get('dtype', 'float32')}): max abs "
+            f"error {self.parity_error:.2g} (tolerance {parity['tolerance_y_hat']:.2g} on y_hat, "
+            f"{parity['tolerance_attention_weights']:.0e} on the weights) at batch sizes "
             f"{', '.join(map(str, parity['batch_sizes']))}"
+        )
+        lines.append(
+            f"  vs the float64 model: max error {parity['max_error_vs_float64_model']:.2g} "
+            f"(|y_hat error| / max|y| and |weight error|; tolerance "
+            f"{parity['accuracy_tolerance']:.0e})"
         )
         return "\n".join(lines)
 
@@ -80,6 +91,9 @@ def export_trained(
     name: str = "nw_attention",
     truth: tuple[Any, Any] | None = None,
     force: bool = False,
+    dtype: str = "float32",
+    author: str = card.DEFAULT_AUTHOR,
+    license: str = card.DEFAULT_LICENSE,
 ) -> ExportSummary:
     """Export a trained parametric NW model as a verified, self-contained package.
 
@@ -93,7 +107,9 @@ def export_trained(
     truth: (x_test, y_truth) when the true function is known, to report the test MSE.
     out_dir may be missing, empty or hold an unchanged earlier export (its files are replaced,
     nothing else); force also allows any other directory and then replaces only the files
-    this package writes (see export.outdir).
+    this package writes (see export.outdir). dtype "float64" makes a float64 model (input x
+    and outputs float64, same names and metadata) for data float32 cannot resolve.
+    author and license become the ONNX-standard metadata keys model_author, model_license.
     Raises ExportError for bad arguments or an unusable out_dir, ParityError (an ExportError)
     when onnxruntime does not reproduce torch; in both cases nothing is written.
     """
@@ -102,16 +118,22 @@ def export_trained(
     name = check_model_name(name)
     if not isinstance(dataset, str) or not dataset.strip():
         raise ExportError(f"dataset must be a non-empty name, got {dataset!r}")
+    if dtype not in DTYPES:
+        raise ExportError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    for label, text in (("author", author), ("license", license)):
+        if not isinstance(text, str) or not text.strip() or "\n" in text:
+            raise ExportError(f"{label} must be a non-empty line of text, got {text!r}")
+    _check_range(result, dtype)
     truth_q = _check_truth(truth, result)
     out = prepare_out_dir(out_dir, name, force)
     target = out.target
 
-    meta = card.metadata(result, dataset.strip(), name)
-    proto = to_onnx(result, meta)
+    meta = card.metadata(result, dataset.strip(), name, dtype=dtype, author=author, license=license)
+    proto = to_onnx(result, meta, DTYPES[dtype])
     check_graph(proto)
     model_bytes = proto.SerializeToString()
     extra = {"truth": truth_q[0]} if truth_q is not None else None
-    report, outputs = check_parity(result, model_bytes, extra)
+    report, outputs = check_parity(result, model_bytes, extra, DTYPES[dtype])
     metrics = _metrics(result, report, outputs, truth_q)
 
     with staged(out) as tmp:
@@ -127,7 +149,7 @@ def export_trained(
         card.write_train_csv(result, files["train_csv"])
         input_dim = int(meta["input_dim"])
         files["triton_config"].write_text(
-            config_pbtxt(name, input_dim, int(meta["heads"]), int(meta["n_train"])),
+            config_pbtxt(name, input_dim, int(meta["heads"]), int(meta["n_train"]), dtype),
             encoding="utf-8",
         )
         _check_written(files["model"], model_bytes)
@@ -177,8 +199,23 @@ def _check_result(result: Any) -> None:
     for label, t in (("x", x), ("y", y), ("model parameters", params)):
         if not torch.isfinite(t.detach()).all():
             raise ExportError(f"the trained model's {label} hold NaN/inf: train it again")
-    if float(x.detach().abs().max()) > 1e30 or float(y.detach().abs().max()) > 1e30:
-        raise ExportError("x or y are too large for a float32 model: rescale the data")
+
+
+def _check_range(result: TrainResult, dtype: str) -> None:
+    if dtype != "float32":
+        return
+    scale = frame_of(result.x.detach().double()).scale
+    if scale * _FLOAT32_RESOLUTION < _FLOAT32_TINY:
+        raise ExportError(
+            f"x spans only about {scale:.3g}: at that scale float32 numbers are denormal and "
+            "lose their digits; export with --dtype float64, or rescale the data"
+        )
+    biggest = max(float(result.x.detach().abs().max()), float(result.y.detach().abs().max()))
+    if biggest > _FLOAT32_LIMIT:
+        raise ExportError(
+            f"x or y reach {biggest:.3g}, beyond what a float32 model can hold (about "
+            f"{_FLOAT32_LIMIT:.0e}): export with --dtype float64, or rescale the data"
+        )
 
 
 def _check_truth(truth: Any, result: TrainResult) -> tuple[np.ndarray, np.ndarray] | None:
@@ -198,7 +235,7 @@ def _check_truth(truth: Any, result: TrainResult) -> tuple[np.ndarray, np.ndarra
         )
     if not (np.isfinite(xq).all() and np.isfinite(yq).all()):
         raise ExportError("truth holds NaN/inf: pass finite x_test and y_truth")
-    return xq.astype(np.float32), yq
+    return xq, yq
 
 
 def _metrics(result, report, outputs, truth_q) -> dict[str, Any]:

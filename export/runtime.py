@@ -33,6 +33,7 @@ log = logging.getLogger("export")
 
 _CUDA = "CUDAExecutionProvider"
 _CPU = "CPUExecutionProvider"
+_DTYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64}
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 # Keep float32 numerics on Ampere+ GPUs: TF32 matmuls would cost ~3 digits of y_hat.
 _CUDA_OPTIONS = {"use_tf32": "0"}
@@ -58,6 +59,7 @@ class NWSession:
     heads: int
     input_dim: int  # 1 for x of shape [batch], d for [batch, d]
     n_keys: int
+    dtype: type = np.float32  # the model's input dtype: float32, or float64 (--dtype float64)
 
     @property
     def kernel(self) -> str:
@@ -69,6 +71,8 @@ class NWSession:
         x goes through `validate_input` first; see the module docstring for the policy.
         """
         q = validate_input(x, self.input_dim)
+        if self.dtype is np.float64:  # a float64 model: keep every digit the caller gave
+            q = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
         y_hat, weights = self.session.run(["y_hat", "attention_weights"], {"x": q})
         return y_hat, weights
 
@@ -153,7 +157,8 @@ def load_session(path: str | os.PathLike, prefer_gpu: bool = True) -> NWSession:
     session, note = _open(data, model_path, prefer_gpu)
     inputs, outputs = session.get_inputs(), session.get_outputs()
     names = ([i.name for i in inputs], [o.name for o in outputs])
-    if names != (["x"], ["y_hat", "attention_weights"]) or inputs[0].type != "tensor(float)":
+    dtype = _DTYPES.get(inputs[0].type)
+    if names != (["x"], ["y_hat", "attention_weights"]) or dtype is None:
         raise ExportError(
             f"{model_path} is an ONNX model but not an NW attention export (inputs {names[0]}, "
             f"outputs {names[1]}); point to a model.onnx written by `python -m export`"
@@ -173,6 +178,7 @@ def load_session(path: str | os.PathLike, prefer_gpu: bool = True) -> NWSession:
         heads=heads,
         input_dim=input_dim,
         n_keys=int(w_shape[-1]),
+        dtype=dtype,
     )
 
 

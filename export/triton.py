@@ -53,7 +53,10 @@ def triton_io(input_dim: int, heads: int, n_keys: int) -> list[dict]:
     ]
 
 
-def config_pbtxt(name: str, input_dim: int, heads: int, n_keys: int) -> str:
+_TRITON_TYPES = {"float32": "TYPE_FP32", "float64": "TYPE_FP64"}
+
+
+def config_pbtxt(name: str, input_dim: int, heads: int, n_keys: int, dtype: str = "float32") -> str:
     """The text of config.pbtxt (protobuf text format of Triton's ModelConfig).
 
     >>> text = config_pbtxt("nw_attention", 1, 1, 50)
@@ -73,14 +76,14 @@ def config_pbtxt(name: str, input_dim: int, heads: int, n_keys: int) -> str:
         f"# ({'x and ' if input_dim == 1 else ''}y_hat here) would be left with no dims, "
         "and Triton needs some,",
         "# so it is declared dims [1] with reshape { shape: [ ] }, which Triton strips before",
-        f"# calling the model. Send x as float32 {x_shape}; get y_hat [n, 1] and",
+        f"# calling the model. Send x as {dtype} {x_shape}; get y_hat [n, 1] and",
         f"# attention_weights {weights_shape}. Dynamic batching merges concurrent requests",
         "# into one run of at most max_batch_size queries.",
         f'name: "{name}"',
         'platform: "onnxruntime_onnx"',
         f"max_batch_size: {MAX_BATCH_SIZE}",
-        _block("input", [t for t in tensors if t["role"] == "input"]),
-        _block("output", [t for t in tensors if t["role"] == "output"]),
+        _block("input", [t for t in tensors if t["role"] == "input"], dtype),
+        _block("output", [t for t in tensors if t["role"] == "output"], dtype),
         "dynamic_batching {",
         "  max_queue_delay_microseconds: 100",
         "}",
@@ -97,12 +100,12 @@ def config_pbtxt(name: str, input_dim: int, heads: int, n_keys: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(kind: str, tensors: list[dict]) -> str:
+def _block(kind: str, tensors: list[dict], dtype: str) -> str:
     entries = []
     for t in tensors:
         body = [
             f'    name: "{t["name"]}"',
-            "    data_type: TYPE_FP32",
+            f"    data_type: {_TRITON_TYPES[dtype]}",
             f"    dims: {_list(t['dims'])}",
         ]
         if t["reshape"] is not None:

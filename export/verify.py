@@ -10,6 +10,7 @@ module in float64 must reproduce nwcore's own ParametricNW.forward in float64.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,12 +19,14 @@ import onnxruntime as ort
 import torch
 
 from export.errors import ExportError, ParityError
-from export.onnx_model import INPUT_NAME, OUTPUT_NAMES, ExportModule
+from export.onnx_model import DTYPE_NAMES, INPUT_NAME, OUTPUT_NAMES, ExportModule
 from nwcore import TrainResult
+from nwcore.pooling import pairwise_distance
 
 __all__ = [
     "ATOL",
     "FIDELITY_TOL",
+    "ACCURACY_TOL",
     "BATCH_SIZES",
     "ParityReport",
     "check_graph",
@@ -33,6 +36,12 @@ __all__ = [
 
 ATOL = 1e-5  # the float32 bar: a few units in the 7th digit of numbers of order 1
 FIDELITY_TOL = 1e-7  # float64 module vs nwcore: only rounding far below float32's remains
+# The model vs nwcore's float64 model: float32 keeps ~7 digits and a Gaussian score of ~100
+# amplifies its rounding ~100-fold, so 1e-4 (of max|y| for y_hat) passes every sound model
+# and refuses one that has lost the data (x = 1e8 + [0, 5] gives errors of order max|y|).
+ACCURACY_TOL = 1e-4
+_EDGE = 1e-5  # |u| this close to 1: float32 rounding may move a key across a boxcar's edge
+_ORT_TYPES = {np.float32: "tensor(float)", np.float64: "tensor(double)"}
 BATCH_SIZES = (1, 7, 10_000)
 # The largest check builds (B, H, K) weights several times over, in float64 for the
 # references; this bounds each copy to about 160 MB, so a model with more than 2,000 keys
@@ -52,6 +61,8 @@ class ParityReport:
     tolerance_weights: float  # allowed |attention weight error|
     batch_sizes: tuple[int, ...]  # every batch size that was run
     errors: dict[str, float] = field(default_factory=dict)  # check name -> max abs error
+    accuracy_tolerance_y: float = math.nan  # allowed |y_hat error| vs the float64 model
+    edge_queries: int = 0  # boxcar queries at a window edge, left out of the accuracy bar
 
     def as_dict(self) -> dict:
         return {
@@ -63,12 +74,16 @@ class ParityReport:
             "batch_sizes": list(self.batch_sizes),
             "fidelity_error_float64": self.fidelity_error,
             "fidelity_tolerance": FIDELITY_TOL,
-            "max_abs_error_vs_float64_model": self.max_abs_error_float64,
+            "max_error_vs_float64_model": self.max_abs_error_float64,
+            "accuracy_tolerance": ACCURACY_TOL,
+            "accuracy_tolerance_y_hat": self.accuracy_tolerance_y,
+            "accuracy_edge_queries_left_out": self.edge_queries,
             "note": (
                 "max_abs_error: onnxruntime vs the traced module in torch, float32. fidelity: "
-                "that module vs nwcore's ParametricNW, both float64. vs_float64_model: what "
-                "float32 costs against the float64 training model (a boxcar's hard window edge "
-                "can move a key in or out there); reported, not judged"
+                "that module vs nwcore's ParametricNW, both float64. vs_float64_model: the "
+                "exported model against nwcore's float64 model, max of |y_hat error| / max|y| "
+                "and |weight error|, judged against accuracy_tolerance (boxcar queries with a "
+                "key at the window edge left out)"
             ),
         }
 
@@ -118,7 +133,7 @@ def parity_queries(keys: np.ndarray, heads: int = 1, seed: int = 0) -> dict[str,
     batches of 7 and more also hold points 100 spans away, where a compact kernel has no key
     in its window and the nearest-key fallback must match torch too.
     """
-    keys = np.asarray(keys, dtype=np.float32)
+    keys = np.asarray(keys, dtype=np.float64)
     rng = np.random.default_rng(seed)
     lo, hi = keys.min(axis=0), keys.max(axis=0)  # () or (D,)
     span = np.maximum(hi - lo, 1e-3)
@@ -130,51 +145,60 @@ def parity_queries(keys: np.ndarray, heads: int = 1, seed: int = 0) -> dict[str,
         q = lo - span + 3 * span * rng.random(shape)  # (B,) or (B, D)
         if size >= 7:
             q[0], q[1] = lo - 100 * span, hi + 100 * span  # empty windows
-        queries[f"batch_{size}"] = q.astype(np.float32)
-    return queries
+        queries[f"batch_{size}"] = q
+    return queries  # float64: the model's input dtype rounds them as a caller's would
 
 
 def check_parity(
     result: TrainResult,
     model_bytes: bytes,
     extra: dict[str, np.ndarray] | None = None,
+    dtype: torch.dtype = torch.float32,
 ) -> tuple[ParityReport, dict[str, tuple[np.ndarray, np.ndarray]]]:
     """Run the model with plain onnxruntime on CPU and compare with torch eager.
 
-    Two bars, both must hold on every query set:
-    - parity: onnxruntime vs the traced module run eagerly by torch in float32, within ATOL
-      (y_hat: ATOL times max|y| when |y| > 1, since float32 keeps ~7 significant digits);
+    Three bars, all must hold on every query set (the training points and fresh queries,
+    made in float64 and rounded to the model's dtype as a caller's would be):
+    - parity: onnxruntime vs the traced module run eagerly by torch in the model's dtype,
+      within ATOL (y_hat: ATOL times max|y| when |y| > 1, since float32 keeps ~7 digits);
     - fidelity: that module in float64 vs nwcore's own ParametricNW.forward in float64, within
-      FIDELITY_TOL. This proves the module computes nwcore's function (for x in R^d it spells
-      the distance out instead of torch.cdist) without float32 rounding in the way: far from
-      the data a Gaussian score is ~u^2/2 in the hundreds, where two correct float32 paths
-      with different rounding already differ by ~1e-5.
-    The difference between onnxruntime and nwcore's float64 model is reported, not judged.
+      FIDELITY_TOL. This proves the module computes nwcore's function (in the data's frame,
+      and for x in R^d with the distance spelled out instead of torch.cdist);
+    - accuracy: onnxruntime vs nwcore's float64 model, within ACCURACY_TOL (y_hat: times
+      max|y|). A float32 model that cannot resolve the data (x = 1e8 + [0, 5]) fails here
+      with ExportError, the advice being `--dtype float64`. For the boxcar, queries with a
+      key within float32 rounding of the hard window edge (|u| within 1e-5 of 1) are left
+      out of this bar, and counted: there float32 and float64 may rightly disagree.
 
     Returns the report and the onnxruntime outputs per query set (so callers can score them);
     raises ParityError if any name, shape or value is off, or any output is not finite.
     """
+    np_dtype = np.float32 if dtype == torch.float32 else np.float64
     session = ort.InferenceSession(model_bytes, providers=["CPUExecutionProvider"])
-    _check_names(session)
+    _check_names(session, _ORT_TYPES[np_dtype])
     heads = int(result.model.heads)
     y_scale = max(1.0, float(result.y.detach().abs().max()))
     tol_y, tol_w = ATOL * y_scale, ATOL
-    traced32 = ExportModule(result.model, result.x, result.y, torch.float32).eval()
+    y_max = float(result.y.detach().abs().max())
+    acc_y, acc_w = ACCURACY_TOL * max(y_max, np.finfo(np.float64).tiny), ACCURACY_TOL
+    traced = ExportModule(result.model, result.x, result.y, dtype).eval()
     traced64 = ExportModule(result.model, result.x, result.y, torch.float64).eval()
     nw64 = copy.deepcopy(result.model).double().eval()
     keys64, values64 = result.x.detach().double(), result.y.detach().double()
-    queries = parity_queries(traced32.keys.numpy(), heads)
+    queries = parity_queries(keys64.numpy(), heads)
     queries.update(extra or {})
     errors: dict[str, float] = {}
     worst64 = worst_fid = 0.0
+    edge = 0
     outputs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for name, q in queries.items():
-        q = np.ascontiguousarray(q, dtype=np.float32)
+    for name, q64 in queries.items():
+        q64 = np.ascontiguousarray(q64, dtype=np.float64)
+        q = q64.astype(np_dtype)
         y_onnx, w_onnx = session.run(list(OUTPUT_NAMES), {INPUT_NAME: q})
         with torch.no_grad():
-            y32, w32 = traced32(torch.from_numpy(q))
-            y64, w64 = traced64(torch.from_numpy(q).double())
-            y_nw, w_nw = _squeeze(nw64(torch.from_numpy(q).double(), keys64, values64), heads)
+            y32, w32 = traced(torch.from_numpy(q))
+            y64, w64 = traced64(torch.from_numpy(q64))
+            y_nw, w_nw = _squeeze(nw64(torch.from_numpy(q64), keys64, values64), heads)
         for label, got, want in (("y_hat", y_onnx, y32), ("attention_weights", w_onnx, w32)):
             if got.shape != tuple(want.shape):
                 raise ParityError(
@@ -192,7 +216,7 @@ def check_parity(
                 f"onnxruntime differs from torch on the {name!r} queries: |y_hat error| "
                 f"{err_y:.3g} (tolerance {tol_y:.3g}), |weight error| {err_w:.3g} (tolerance "
                 f"{tol_w:.3g}); nothing was written. Very large x or y lose digits in float32: "
-                "rescale the data (e.g. to units near 1) and export again"
+                "export with --dtype float64"
             )
         fid = max(_max_abs(y64, y_nw) / y_scale, _max_abs(w64, w_nw))
         if not fid <= FIDELITY_TOL:
@@ -201,9 +225,26 @@ def check_parity(
                 f"the {name!r} queries (tolerance {FIDELITY_TOL:g}): a bug in export; "
                 "nothing was written"
             )
+        keep = _off_edge(result, q64)  # (Q,) bool
+        edge += int((~keep).sum())
+        a_y = _max_abs(y_onnx[keep], y_nw.numpy()[keep])
+        a_w = _max_abs(w_onnx[keep], w_nw.numpy()[keep])
+        if a_y > acc_y or a_w > acc_w:
+            advice = (
+                "float32 cannot resolve this data (a large offset or an extreme scale in x or "
+                "y): export with --dtype float64"
+                if dtype == torch.float32
+                else "a bug in export, please report it"
+            )
+            raise ExportError(
+                f"the {DTYPE_NAMES[dtype]} model differs from the float64 reference on the "
+                f"{name!r} queries: |y_hat error| {a_y:.3g} (tolerance {acc_y:.3g} = "
+                f"{ACCURACY_TOL:g} x max|y|), |weight error| {a_w:.3g} (tolerance "
+                f"{acc_w:g}); nothing was written. {advice}"
+            )
         errors[name] = max(err_y, err_w)
         worst_fid = max(worst_fid, fid)
-        worst64 = max(worst64, _max_abs(y_onnx, y_nw), _max_abs(w_onnx, w_nw))
+        worst64 = max(worst64, a_y / max(y_max, 1e-300), a_w)
         outputs[name] = (y_onnx, w_onnx)
     report = ParityReport(
         max_abs_error=max(errors.values()),
@@ -213,8 +254,20 @@ def check_parity(
         tolerance_weights=tol_w,
         batch_sizes=tuple(sorted({int(q.shape[0]) for q in queries.values()})),
         errors=errors,
+        accuracy_tolerance_y=acc_y,
+        edge_queries=edge,
     )
     return report, outputs
+
+
+def _off_edge(result: TrainResult, q64: np.ndarray) -> np.ndarray:
+    """(Q,) True where no key sits within float32 rounding of a boxcar's window edge."""
+    if result.model.kernel != "boxcar":
+        return np.ones(q64.shape[0], dtype=bool)
+    with torch.no_grad():
+        dist = pairwise_distance(torch.from_numpy(q64), result.x.detach().double())  # (Q, K)
+        u = dist[:, None, :] * result.model.w.detach().double().abs()[None, :, None]  # (Q,H,K)
+    return ~((u - 1.0).abs() <= _EDGE).flatten(1).any(dim=1).numpy()
 
 
 def _max_abs(a, b) -> float:
@@ -228,13 +281,13 @@ def _squeeze(out: tuple[torch.Tensor, torch.Tensor], heads: int):
     return y_hat, weights[:, 0, :] if heads == 1 else weights  # (Q, K) for one head
 
 
-def _check_names(session: ort.InferenceSession) -> None:
+def _check_names(session: ort.InferenceSession, ort_type: str) -> None:
     inputs = [(i.name, i.type) for i in session.get_inputs()]
     outputs = [o.name for o in session.get_outputs()]
-    if inputs != [(INPUT_NAME, "tensor(float)")] or outputs != list(OUTPUT_NAMES):
+    if inputs != [(INPUT_NAME, ort_type)] or outputs != list(OUTPUT_NAMES):
         raise ParityError(
             f"onnxruntime sees inputs {inputs} and outputs {outputs}, expected "
-            f"[({INPUT_NAME!r}, 'tensor(float)')] and {list(OUTPUT_NAMES)}: a bug in export"
+            f"[({INPUT_NAME!r}, {ort_type!r})] and {list(OUTPUT_NAMES)}: a bug in export"
         )
     batch = session.get_inputs()[0].shape[0]  # a name such as "batch" when dynamic
     if not isinstance(batch, str):

@@ -216,7 +216,7 @@ def earlier(tmp_path_factory):
 def _reuse_trace(monkeypatch, earlier) -> None:
     """Skip re-tracing (tests of the file handling need a graph, not a fresh trace)."""
 
-    def traced(result, metadata=None):
+    def traced(result, metadata=None, dtype=None):
         proto = onnx.load(earlier.out / "model.onnx")
         del proto.metadata_props[:]
         onnx.helper.set_model_props(proto, dict(metadata or {}))

@@ -7,6 +7,7 @@ and no output directory.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import subprocess
@@ -14,6 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
 import torch
@@ -172,3 +174,27 @@ def test_csv_with_two_x_columns_exports_a_batch_by_2_model(tmp_path, capsys):
     assert card["metrics"]["test_mse"] is None  # a CSV has no known truth
     header = (out / "train.csv").read_text().splitlines()[0]
     assert header == "x_0,x_1,y"
+
+
+def test_author_license_and_training_data_hash_are_in_the_model_and_card(tmp_path, capsys):
+    out = tmp_path / "pkg"
+    code = main(
+        ["--out", str(out), "--n-train", "12", "--author", "Ada L.", "--license", "CC-BY-4.0"]
+    )
+    assert code == 0, capsys.readouterr().err
+    props = {p.key: p.value for p in onnx.load(out / "model.onnx").metadata_props}
+    assert props["model_author"] == "Ada L." and props["model_license"] == "CC-BY-4.0"
+    rows = (out / "train.csv").read_bytes().split(b"\n", 1)[1]  # the data, header dropped
+    assert props["training_data_sha256"] == hashlib.sha256(rows).hexdigest()
+    card = json.loads((out / "model_card.json").read_text())
+    assert card["provenance"]["model_author"] == "Ada L."
+    assert card["provenance"]["training_data_sha256"] == props["training_data_sha256"]
+    assert main(["--out", str(tmp_path / "d"), "--n-train", "12"]) == 0
+    props = {p.key: p.value for p in onnx.load(tmp_path / "d" / "model.onnx").metadata_props}
+    assert props["model_author"] == "attention-pooling-lab" and props["model_license"] == "MIT"
+
+
+def test_blank_author_is_refused_with_exit_2(tmp_path, capsys):
+    assert main(["--out", str(tmp_path / "pkg"), "--n-train", "12", "--author", " "]) == 2
+    assert "author must be a non-empty line" in capsys.readouterr().err
+    assert not (tmp_path / "pkg").exists()
