@@ -3,7 +3,7 @@
 `TEXT` is the English table, `dashboard.text_zh.TEXT_ZH` the Simplified Chinese one, with
 the same keys and the same {placeholders}. `t()` picks the table of the session's language
 (the `lang` control, `?lang=zh` in the URL). Widget labels marked "contract" are relied on
-by users and tests (SPEC section 4): they are the same in every language.
+by users and tests, which find controls by them: the same in every language.
 
 >>> t("w_caption", w="2", h="0.5")
 'w = 2, bandwidth h = 1/w = 0.5'

@@ -3,8 +3,9 @@
 术语沿用《动手学深度学习》中文版：注意力汇聚、查询、键、值、核回归、带宽、注意力权重、
 多头注意力、自注意力、位置编码、加性注意力、缩放点积注意力。
 
-Contract labels (SPEC section 4) stay as in English: Kernel, w, Heads, Dataset and the curve
-names average / nonparametric / parametric; the Chinese gloss goes into help texts.
+Contract labels, by which users' notes and the tests find controls, stay as in English:
+Kernel, w, Heads, Dataset and the curve names average / nonparametric / parametric;
+the Chinese gloss goes into help texts.
 The chart axes x and y (CHART_FIELDS) are the same symbols in both languages.
 """
 

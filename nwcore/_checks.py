@@ -3,6 +3,7 @@ or raise NWError saying what to change."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -84,3 +85,43 @@ def as_bandwidth_param(w: Any, name: str = "w") -> torch.Tensor:
         raise NWError(f"{name} must be a number or one number per head, got shape {tuple(t.shape)}")
     check_finite(t, name)
     return t
+
+
+def as_kernel(kernel: Any) -> str:
+    """A kernel name (a str from KERNELS), or NWError listing the names."""
+    from nwcore.kernels import KERNELS, check_kernel
+
+    if not isinstance(kernel, str):
+        raise NWError(
+            f"kernel must be a name (a str), got {type(kernel).__name__} {kernel!r}: "
+            f"choose one of {', '.join(KERNELS)}"
+        )
+    return check_kernel(kernel)
+
+
+def as_whole(value: Any, name: str, lo: int, hi: int | None = None) -> int:
+    """A whole number in [lo, hi] (an int or numpy integer; not a bool, float or str)."""
+    ok = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+    span = f"from {lo} to {hi}" if hi is not None else f">= {lo}"
+    if not ok or value < lo or (hi is not None and value > hi):
+        raise NWError(f"{name} must be a whole number {span}, got {value!r}")
+    return int(value)
+
+
+def as_real(value: Any, name: str, lo: float | None = None, hint: str = "") -> float:
+    """A finite real number (int, float or numpy scalar; not a bool or str), at least lo."""
+    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
+        value, (bool, np.bool_)
+    )
+    if not ok or not math.isfinite(value) or (lo is not None and value < lo):
+        need = "a finite number" + (f" >= {lo:g}" if lo is not None else "")
+        raise NWError(f"{name} must be {need}, got {value!r}" + (f"; {hint}" if hint else ""))
+    return float(value)
+
+
+def as_probability(p: Any, name: str = "dropout") -> float:
+    """A dropout probability in [0, 1)."""
+    p = as_real(p, name, 0.0, "use e.g. 0.1")
+    if p >= 1.0:
+        raise NWError(f"{name} must be a probability in [0, 1), got {p}; use e.g. 0.1.")
+    return p

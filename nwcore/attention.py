@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nwcore._checks import as_probability, as_whole
 from nwcore.errors import NWError
 
 __all__ = [
@@ -72,6 +73,33 @@ def _check_finite(name: str, x: Tensor) -> None:
         )
 
 
+def _check_dtypes(**named: Tensor) -> None:
+    """Floating tensors of one dtype: matmuls refuse float32 @ float64 (and integers)."""
+    for name, x in named.items():
+        if not x.is_floating_point():
+            raise NWError(
+                f"{name} must be a floating tensor, got dtype {x.dtype}; use {name}.float()."
+            )
+    dtypes = {name: x.dtype for name, x in named.items()}
+    if len(set(dtypes.values())) > 1:
+        listed = ", ".join(f"{name} {dtype}" for name, dtype in dtypes.items())
+        raise NWError(
+            f"inputs must share one dtype, got {listed}; convert them all, e.g. with .double() "
+            "or .float()."
+        )
+
+
+def _check_module_dtype(module: nn.Module, x: Tensor) -> None:
+    """Inputs in the dtype of the module's parameters (nn.Linear refuses a mix)."""
+    param = next(module.parameters(), None)
+    if param is not None and param.dtype != x.dtype:
+        raise NWError(
+            f"the inputs are {x.dtype} but {type(module).__name__}'s parameters are "
+            f"{param.dtype}; convert the module (module.to({x.dtype})) or the inputs "
+            f"(.to({param.dtype}))."
+        )
+
+
 def _check_same(what: str, a_name: str, a: int, b_name: str, b: int, fix: str) -> None:
     if a != b:
         raise NWError(f"{what} mismatch: {a_name}={a} but {b_name}={b}; {fix}")
@@ -89,6 +117,7 @@ def _check_q_k(q: Tensor, k: Tensor) -> None:
         k.shape[0],
         "pass q and k with the same batch size B.",
     )
+    _check_dtypes(q=q, k=k)
 
 
 def _check_qkv(queries: Tensor, keys: Tensor, values: Tensor) -> None:
@@ -120,6 +149,7 @@ def _check_qkv(queries: Tensor, keys: Tensor, values: Tensor) -> None:
         values.shape[1],
         "every key needs exactly one value (same K).",
     )
+    _check_dtypes(queries=queries, keys=keys, values=values)
     for name, x in (("queries", queries), ("keys", keys), ("values", values)):
         _check_finite(name, x)
 
@@ -232,6 +262,7 @@ def masked_softmax(scores: Tensor, valid_lens: Tensor | None = None) -> Tensor:
     _check_tensor("scores", scores)
     if scores.dim() < 1:
         raise NWError("scores must have a key axis, shape (..., Q, K); got a scalar.")
+    _check_dtypes(scores=scores)
     _check_finite("scores", scores)
     allowed = None if valid_lens is None else _mask_for_scores(valid_lens, scores)
     return _softmax_allowed(scores, allowed)  # (..., Q, K)
@@ -265,6 +296,7 @@ def _check_dot_inputs(q: Tensor, k: Tensor) -> None:
         "dot-product scores need Dq == Dk; project q or k first, or use "
         "additive_scores / bilinear_scores.",
     )
+    _check_dtypes(q=q, k=k)
 
 
 def dot_scores(q: Tensor, k: Tensor) -> Tensor:
@@ -338,6 +370,7 @@ def additive_scores(q: Tensor, k: Tensor, W_q: Tensor, W_k: Tensor, w_v: Tensor)
         w_v.shape[0],
         "w_v must have shape (hidden,).",
     )
+    _check_dtypes(q=q, k=k, W_q=W_q, W_k=W_k, w_v=w_v)
     q_hidden = q @ W_q.T  # (B, Q, Dq) @ (Dq, Hd) -> (B, Q, Hd)
     k_hidden = k @ W_k.T  # (B, K, Dk) @ (Dk, Hd) -> (B, K, Hd)
     features = torch.tanh(q_hidden.unsqueeze(2) + k_hidden.unsqueeze(1))  # (B, Q, K, Hd)
@@ -371,18 +404,13 @@ def bilinear_scores(q: Tensor, k: Tensor, W: Tensor) -> Tensor:
         W.shape[1],
         "W must have shape (Dq, Dk).",
     )
+    _check_dtypes(q=q, k=k, W=W)
     return (q @ W) @ k.transpose(-2, -1)  # (B, Q, Dk) @ (B, Dk, K) -> (B, Q, K)
 
 
 # ---------------------------------------------------------------------------
 # Scorer modules: forward(queries, keys, values, valid_lens) -> (out, weights)
 # ---------------------------------------------------------------------------
-
-
-def _check_dropout(p: float) -> float:
-    if not 0.0 <= p < 1.0:
-        raise NWError(f"dropout must be a probability in [0, 1), got {p}; use e.g. 0.1.")
-    return float(p)
 
 
 def _pool(
@@ -410,15 +438,19 @@ class AdditiveAttention(nn.Module):
         self, query_size: int, key_size: int, num_hiddens: int, dropout: float = 0.0
     ) -> None:
         super().__init__()
+        query_size = as_whole(query_size, "query_size", 1)
+        key_size = as_whole(key_size, "key_size", 1)
+        num_hiddens = as_whole(num_hiddens, "num_hiddens", 1)
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
-        self.dropout = nn.Dropout(_check_dropout(dropout))
+        self.dropout = nn.Dropout(as_probability(dropout))
 
     def forward(
         self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
         _check_qkv(queries, keys, values)
+        _check_module_dtype(self, queries)
         scores = additive_scores(
             queries, keys, self.W_q.weight, self.W_k.weight, self.w_v.weight[0]
         )  # (B, Q, K)
@@ -440,7 +472,7 @@ class DotProductAttention(nn.Module):
     def __init__(self, scaled: bool = True, dropout: float = 0.0) -> None:
         super().__init__()
         self.scaled = scaled
-        self.dropout = nn.Dropout(_check_dropout(dropout))
+        self.dropout = nn.Dropout(as_probability(dropout))
 
     def forward(
         self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
@@ -473,14 +505,17 @@ class BilinearAttention(nn.Module):
 
     def __init__(self, query_size: int, key_size: int, dropout: float = 0.0) -> None:
         super().__init__()
+        query_size = as_whole(query_size, "query_size", 1)
+        key_size = as_whole(key_size, "key_size", 1)
         self.W = nn.Parameter(torch.empty(query_size, key_size))
         nn.init.xavier_uniform_(self.W)
-        self.dropout = nn.Dropout(_check_dropout(dropout))
+        self.dropout = nn.Dropout(as_probability(dropout))
 
     def forward(
         self, queries: Tensor, keys: Tensor, values: Tensor, valid_lens: Tensor | None = None
     ) -> tuple[Tensor, Tensor]:
         _check_qkv(queries, keys, values)
+        _check_module_dtype(self, queries)
         scores = bilinear_scores(queries, keys, self.W)  # (B, Q, K)
         return _pool(scores, values, valid_lens, self.dropout)
 
@@ -529,6 +564,7 @@ def attend(
     )
     _check_finite("weights", weights)
     if mode == "soft":
+        _check_dtypes(weights=weights, values=values)  # hard modes gather, any dtypes do
         return weights @ values  # (B, Q, K) @ (B, K, Dv) -> (B, Q, Dv)
     if _data_checks_enabled() and (weights < 0).any():
         raise NWError(
@@ -588,11 +624,8 @@ class MultiHeadAttention(nn.Module):
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        if embed_dim <= 0 or num_heads <= 0:
-            raise NWError(
-                f"embed_dim and num_heads must be positive, got embed_dim="
-                f"{embed_dim}, num_heads={num_heads}."
-            )
+        embed_dim = as_whole(embed_dim, "embed_dim", 1)
+        num_heads = as_whole(num_heads, "num_heads", 1)
         if embed_dim % num_heads != 0:
             raise NWError(
                 f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
@@ -602,9 +635,9 @@ class MultiHeadAttention(nn.Module):
         self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.head_dim = embed_dim // num_heads
-        self.kdim = embed_dim if kdim is None else kdim
-        self.vdim = embed_dim if vdim is None else vdim
-        self.dropout = _check_dropout(dropout)
+        self.kdim = embed_dim if kdim is None else as_whole(kdim, "kdim", 1)
+        self.vdim = embed_dim if vdim is None else as_whole(vdim, "vdim", 1)
+        self.dropout = as_probability(dropout)
         self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.k_proj = nn.Linear(self.kdim, embed_dim, bias=bias)
         self.v_proj = nn.Linear(self.vdim, embed_dim, bias=bias)
@@ -617,6 +650,7 @@ class MultiHeadAttention(nn.Module):
 
     def _check_inputs(self, query: Tensor, key: Tensor, value: Tensor) -> None:
         _check_qkv(query, key, value)
+        _check_module_dtype(self, query)
         _check_same(
             "query features",
             "query.shape[-1]",

@@ -11,6 +11,7 @@ import csv
 import io
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from nwcore._checks import as_real, as_whole
 from nwcore.errors import NWError
 
 __all__ = [
@@ -39,6 +41,9 @@ MIN_POINTS = 3  # leave-one-out needs a point left out and two to pool
 MAX_POINTS = 200_000  # above this the exact paths get slow in a live lesson
 MAX_CSV_BYTES = 20 * 1024 * 1024
 _X_MAX = 5.0
+_MAX_SEED = 2**64 - 1  # the largest seed torch.Generator takes
+# "3,14" or "-1.234,5": a number written with a decimal comma (and maybe dot thousands)
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?\d{1,3}(\.?\d{3})*,\d+\s*$")
 
 
 @dataclass(frozen=True)
@@ -97,7 +102,7 @@ def truth(name: str, x: Any) -> torch.Tensor:
 
 
 def _target(name: str) -> _Target:
-    if name not in DATASETS:
+    if not isinstance(name, str) or name not in DATASETS:
         raise NWError(f"unknown dataset {name!r}: choose one of {', '.join(DATASETS)}")
     return DATASETS[name]
 
@@ -125,9 +130,9 @@ def make_dataset(
         raise NWError(
             f"n_train must be a whole number from {MIN_POINTS} to {MAX_POINTS}, got {n!r}"
         )
-    if not math.isfinite(sigma) or sigma < 0:
-        raise NWError(f"noise must be a finite number >= 0, got {sigma!r}")
-    gen = torch.Generator().manual_seed(int(seed))
+    sigma = as_real(sigma, "noise", 0.0, "the noise is a standard deviation, e.g. 0.5")
+    seed = as_whole(seed, "seed", 0, _MAX_SEED)
+    gen = torch.Generator().manual_seed(seed)
     x_train, _ = torch.sort(torch.rand(int(n), generator=gen) * _X_MAX)  # float32, as the book
     noise_draw = torch.normal(0.0, 1.0, (int(n),), generator=gen)
     x_train = x_train.to(torch.float64)
@@ -194,6 +199,18 @@ def csv_columns(source: Any, max_bytes: int = MAX_CSV_BYTES) -> list[str]:
     return [str(c) for c in frame.columns if pd.to_numeric(frame[c], errors="coerce").notna().any()]
 
 
+def _decimal_hint(cells: pd.Series) -> str:
+    """A hint when text cells look like numbers with a decimal comma ("2,5"), else ''."""
+    text = cells.dropna().astype(str)
+    comma = text[text.str.match(_COMMA_DECIMAL)]
+    if comma.empty:
+        return ""
+    return (
+        f". Cells such as {comma.iloc[0]!r} use a decimal comma: save the file with a point "
+        "as the decimal separator (2.5, not 2,5)"
+    )
+
+
 def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
     if col not in frame.columns:
         names = ", ".join(map(str, frame.columns))
@@ -207,6 +224,7 @@ def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
         raise NWError(
             f"column {col!r} has {int(bad.sum())} non-numeric entries "
             f"(lines {rows}, e.g. {sample}): pick a numeric column or fix those cells"
+            + _decimal_hint(raw[bad])
         )
     arr = values.to_numpy(dtype=np.float64, copy=True)  # writable, so torch can share it
     missing = ~np.isfinite(arr)
@@ -245,6 +263,7 @@ def load_csv(
             raise NWError(
                 f"need two numeric columns (x and y), found {len(numeric)} "
                 f"among {list(map(str, frame.columns))}: add a numeric column or pick others"
+                + _decimal_hint(frame.stack())
             )
         x_col = numeric[0] if x_col is None else x_col
         if y_col is None:

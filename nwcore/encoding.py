@@ -3,11 +3,10 @@
 Shape vocabulary: B batch, T positions (sequence length), D features.
 """
 
-import math
-
 import torch
 from torch import Tensor, nn
 
+from nwcore._checks import as_probability, as_real, as_whole
 from nwcore.errors import NWError
 
 __all__ = ["PositionalEncoding", "sinusoidal_encoding"]
@@ -26,21 +25,15 @@ def sinusoidal_encoding(
     falls geometrically from 1 to about 1/base. For odd D the last column is a sin.
     Computed in float64, returned in ``dtype`` (default: torch's default dtype).
     """
-    if not isinstance(num_positions, int) or num_positions < 0:
-        raise NWError(
-            f"num_positions must be an int >= 0, got {num_positions!r}; pass the sequence length."
-        )
-    if not isinstance(dim, int) or dim <= 0:
-        raise NWError(f"dim must be an int >= 1, got {dim!r}; pass the feature size D.")
-    if not (math.isfinite(base) and base > 0):
-        raise NWError(
-            f"base must be a finite number > 0, got {base!r}; the usual value is 10000.0."
-        )
+    as_whole(num_positions, "num_positions", 0)  # 0 positions: an empty (0, D) table
+    as_whole(dim, "dim", 1)
+    if as_real(base, "base", hint="the usual value is 10000.0") <= 0:
+        raise NWError(f"base must be > 0, got {base!r}; the usual value is 10000.0.")
     pos = torch.arange(num_positions, dtype=torch.float64).unsqueeze(1)  # (P, 1)
     even = torch.arange(0, dim, 2, dtype=torch.float64)  # (ceil(D/2),) values 2j
     angles = pos / base ** (even / dim)  # (P, 1) / (ceil(D/2),) -> (P, ceil(D/2))
     pairs = torch.stack([torch.sin(angles), torch.cos(angles)], dim=-1)  # (P, ceil(D/2), 2)
-    table = pairs.reshape(num_positions, -1)[:, :dim]  # interleave sin, cos -> (P, D)
+    table = pairs.reshape(num_positions, 2 * even.shape[0])[:, :dim]  # sin, cos interleaved (P, D)
     return table.to(dtype or torch.get_default_dtype())
 
 
@@ -58,13 +51,11 @@ class PositionalEncoding(nn.Module):
         self, dim: int, max_len: int = 1000, dropout: float = 0.0, base: float = 10000.0
     ) -> None:
         super().__init__()
-        if not 0.0 <= dropout < 1.0:
-            raise NWError(f"dropout must be a probability in [0, 1), got {dropout}; use e.g. 0.1.")
-        self.dim = dim
-        self.max_len = max_len
-        self.dropout = nn.Dropout(dropout)
+        self.dim = as_whole(dim, "dim", 1)
+        self.max_len = as_whole(max_len, "max_len", 1)  # a table for no position encodes nothing
+        self.dropout = nn.Dropout(as_probability(dropout))
         self.register_buffer(
-            "encoding", sinusoidal_encoding(max_len, dim, base), persistent=False
+            "encoding", sinusoidal_encoding(self.max_len, self.dim, base), persistent=False
         )  # (max_len, D)
 
     def forward(self, x: Tensor) -> Tensor:

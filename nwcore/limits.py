@@ -16,7 +16,13 @@ import math
 
 from nwcore.errors import NWError
 
-__all__ = ["DENSE_BYTES_LIMIT", "dense_bytes", "check_dense", "max_train_points"]
+__all__ = [
+    "DENSE_BYTES_LIMIT",
+    "dense_bytes",
+    "check_dense",
+    "check_training",
+    "max_train_points",
+]
 
 # 1 GiB for one call's dense matrices: a laptop or a shared workshop server keeps working while
 # one user's call runs, and a class of sessions cannot take the machine down.
@@ -70,3 +76,26 @@ def max_train_points(mode: str, heads: int = 1) -> int:
         return MAX_POINTS
     copies = _TRAIN_COPIES.get(mode, 6)
     return int(math.isqrt(DENSE_BYTES_LIMIT // (8 * copies * max(int(heads), 1))))
+
+
+def check_training(n: int, mode: str, heads: int = 1) -> None:
+    """Refuse, before allocating, leave-one-out training on n points that exceeds the limit.
+
+    >>> check_training(20_000, "converged", heads=3)
+    Traceback (most recent call last):
+    ...
+    nwcore.errors.NWError: converged training with 3 heads would need 57.6 GB of memory ...
+    """
+    if n <= max_train_points(mode, heads):
+        return
+    check_dense(
+        n,
+        n,
+        heads=heads,
+        copies=_TRAIN_COPIES.get(mode, 6),
+        what=f"{mode} training with {heads} head" + ("s" if heads > 1 else ""),
+        way_out=(
+            "use mode='converged' with heads=1 (its search needs no dense matrix), "
+            f"or train on at most {max_train_points(mode, heads)} points"
+        ),
+    )

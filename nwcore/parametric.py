@@ -11,8 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from nwcore._checks import as_kernel, as_whole
 from nwcore.errors import NWError
-from nwcore.kernels import check_kernel
 from nwcore.pooling import kernel_attention, pairwise_distance
 
 __all__ = ["ParametricNW", "MAX_HEADS"]
@@ -38,9 +38,8 @@ class ParametricNW(nn.Module):
         self, heads: int = 1, kernel: str = "gaussian", w_init: torch.Tensor | None = None
     ):
         super().__init__()
-        if not isinstance(heads, int) or not 1 <= heads <= MAX_HEADS:
-            raise NWError(f"heads must be a whole number from 1 to {MAX_HEADS}, got {heads!r}")
-        self.kernel = check_kernel(kernel)
+        heads = as_whole(heads, "heads", 1, MAX_HEADS)
+        self.kernel = as_kernel(kernel)
         self.heads = heads
         if w_init is None:
             w_init = torch.rand(heads)

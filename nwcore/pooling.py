@@ -20,9 +20,10 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from nwcore._checks import as_bandwidth_param, as_points, as_values, same_space
+from nwcore._checks import as_bandwidth_param, as_kernel, as_points, as_values, same_space
 from nwcore.errors import NWError
-from nwcore.kernels import check_kernel, kernel_score
+from nwcore.kernels import kernel_score
+from nwcore.limits import check_dense
 
 __all__ = [
     "PoolingResult",
@@ -37,6 +38,8 @@ __all__ = [
 
 # Rows per chunk when weights are not kept: bounds memory to about this many (Q, K) entries.
 _CHUNK_ENTRIES = 4_000_000
+# (Q, K) matrices alive at once on the dense path: distances, scores, nearest keys, weights.
+_DENSE_COPIES = 4
 
 
 @dataclass(frozen=True)
@@ -137,15 +140,20 @@ def nadaraya_watson(
 
     queries (Q,) or (Q, D); keys (K,) or (K, D); values (K,). w = 0 gives average pooling,
     a negative w the same as |w|, a huge w the nearest key. With need_weights=False the
-    (Q, K) weights are not kept and queries are processed in chunks to bound memory.
+    (Q, K) weights are not kept and queries are processed in chunks to bound memory; with
+    need_weights=True a (Q, K) above nwcore.DENSE_BYTES_LIMIT is refused before allocating.
     """
     q, k, v, w_t = _check_pooling_inputs(queries, keys, values, kernel, w)
     if w_t.ndim != 0:
         raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
-    return _pool(q, k, v, kernel, w_t, mask=None, need_weights=need_weights)
+    if need_weights:
+        _check_dense_weights(q, k, "nadaraya_watson")
+    return _pool(q, k, v, kernel, w_t, loo=False, need_weights=need_weights)
 
 
-def leave_one_out(x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0) -> PoolingResult:
+def leave_one_out(
+    x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0, *, need_weights: bool = True
+) -> PoolingResult:
     """Leave-one-out predictions: point i is predicted from all the others.
 
     >>> leave_one_out([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], "constant").y_hat
@@ -153,17 +161,34 @@ def leave_one_out(x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0) -> Poo
 
     Their mean squared error against y is least-squares cross-validation: the objective the
     `converged` training mode and `loo_bandwidth` minimise. Needs at least 2 points.
+    need_weights=False pools in chunks without keeping the (N, N) weights, as in
+    `nadaraya_watson`.
     """
     xs, _, ys, w_t = _check_pooling_inputs(x, x, y, kernel, w)
     n = xs.shape[0]
     if n < 2:
         raise NWError("leave-one-out needs at least 2 points: add training data")
-    mask = ~torch.eye(n, dtype=torch.bool)  # (N, N): key i is hidden from query i
-    return _pool(xs, xs, ys, kernel, w_t, mask=mask, need_weights=True)
+    if need_weights:
+        _check_dense_weights(xs, xs, "leave_one_out")
+    return _pool(xs, xs, ys, kernel, w_t, loo=True, need_weights=need_weights)
+
+
+def _check_dense_weights(q: torch.Tensor, k: torch.Tensor, what: str) -> None:
+    check_dense(
+        q.shape[0],
+        k.shape[0],
+        itemsize=q.element_size(),
+        copies=_DENSE_COPIES,
+        what=f"{what} with need_weights=True",
+        way_out=(
+            "pass need_weights=False (pools in chunks, keeps no weights), use "
+            "nwcore.nadaraya_watson_fast for 1-D data, or use fewer points"
+        ),
+    )
 
 
 def _check_pooling_inputs(queries, keys, values, kernel, w):
-    check_kernel(kernel)
+    as_kernel(kernel)
     q = as_points(queries, "queries")
     k = as_points(keys, "keys")
     same_space(q, k)
@@ -173,15 +198,24 @@ def _check_pooling_inputs(queries, keys, values, kernel, w):
     return q.to(dtype), k.to(dtype), v.to(dtype), w_t.to(dtype)
 
 
-def _pool(q, k, v, kernel, w, mask, need_weights) -> PoolingResult:
+def _loo_mask(start: int, stop: int, n: int) -> torch.Tensor:
+    """Rows start..stop of the (N, N) leave-one-out mask: key i is hidden from query i."""
+    rows = torch.arange(start, stop)[:, None]  # (rows, 1)
+    return rows != torch.arange(n)[None, :]  # (rows, N)
+
+
+def _pool(q, k, v, kernel, w, loo, need_weights) -> PoolingResult:
+    n_q, n_k = q.shape[0], k.shape[0]
     if need_weights:
+        mask = _loo_mask(0, n_q, n_k) if loo else None  # (Q, K)
         weights, empty = kernel_attention(pairwise_distance(q, k), w, kernel, mask)  # (Q, K)
         return PoolingResult(y_hat=weights @ v, weights=weights, empty=empty)
-    rows = max(1, _CHUNK_ENTRIES // k.shape[0])
+    rows = max(1, _CHUNK_ENTRIES // n_k)
     y_parts, empty_parts = [], []
-    for start in range(0, q.shape[0], rows):
-        chunk_mask = None if mask is None else mask[start : start + rows]
-        dist = pairwise_distance(q[start : start + rows], k)  # (rows, K)
+    for start in range(0, n_q, rows):
+        stop = min(start + rows, n_q)
+        chunk_mask = _loo_mask(start, stop, n_k) if loo else None  # (rows, K)
+        dist = pairwise_distance(q[start:stop], k)  # (rows, K)
         weights, empty = kernel_attention(dist, w, kernel, chunk_mask)
         y_parts.append(weights @ v)  # (rows,)
         empty_parts.append(empty)

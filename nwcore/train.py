@@ -18,11 +18,11 @@ from typing import Any
 
 import torch
 
-from nwcore._checks import as_points, as_values
+from nwcore._checks import as_kernel, as_points, as_values, as_whole
 from nwcore.bandwidth import StepCallback, loo_bandwidth, silverman
 from nwcore.errors import NWError
-from nwcore.kernels import check_kernel
-from nwcore.parametric import ParametricNW
+from nwcore.limits import check_training
+from nwcore.parametric import MAX_HEADS, ParametricNW
 
 __all__ = ["TrainConfig", "TrainResult", "train_parametric", "MODES"]
 
@@ -98,13 +98,17 @@ def train_parametric(
     True
     """
     config = config or TrainConfig(mode=mode)
-    if config.mode not in MODES:
+    if not isinstance(config.mode, str) or config.mode not in MODES:
         raise NWError(f"unknown training mode {config.mode!r}: choose 'd2l' or 'converged'")
-    check_kernel(kernel)
+    as_kernel(kernel)
+    heads = as_whole(heads, "heads", 1, MAX_HEADS)
+    seed = as_whole(seed, "seed", 0)
     xs = as_points(x, "x")
     ys = as_values(y, xs.shape[0], "y")
-    if xs.shape[0] < 3:
-        raise NWError(f"training needs at least 3 points, got {xs.shape[0]}: add data")
+    n = xs.shape[0]
+    if n < 3:
+        raise NWError(f"training needs at least 3 points, got {n}: add data")
+    check_training(n, config.mode, heads)
     dtype = torch.promote_types(xs.dtype, ys.dtype)
     xs, ys = xs.to(dtype), ys.to(dtype)
     gen = torch.Generator().manual_seed(int(seed))

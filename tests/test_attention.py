@@ -585,3 +585,43 @@ def test_load_torch_weights_with_other_sizes_raises_with_fix():
 def test_nwerror_is_a_value_error():
     with pytest.raises(ValueError):
         MultiHeadAttention(8, 3)
+
+
+@pytest.mark.parametrize(
+    ("dtypes", "pattern"),
+    [
+        ((torch.float32, torch.float64, torch.float32), r"share one dtype.*keys torch.float64"),
+        ((torch.float32, torch.float32, torch.float16), r"share one dtype.*values torch.float16"),
+        ((torch.float64,) * 3, r"parameters are torch.float32.*module.to\(torch.float64\)"),
+        ((torch.int64,) * 3, r"floating tensor.*\.float\(\)"),
+    ],
+)
+def test_mha_inputs_of_other_dtypes_raise_with_fix(dtypes, pattern):
+    ours, _ = make_pair(dtype=torch.float32)
+    q, k, v = (t.to(d) for t, d in zip(qkv(), dtypes, strict=True))
+    with pytest.raises(NWError, match=pattern):
+        ours(q, k, v)
+
+
+@pytest.mark.parametrize(
+    ("call", "pattern"),
+    [
+        (lambda: MultiHeadAttention("8", 2), r"embed_dim must be a whole number >= 1, got '8'"),
+        (lambda: MultiHeadAttention(8, 2.0), r"num_heads must be a whole number >= 1, got 2.0"),
+        (lambda: MultiHeadAttention(8, 2, dropout="0.1"), r"dropout must be a finite number"),
+        (lambda: AdditiveAttention(3, 5, None), r"num_hiddens must be a whole number"),
+        (lambda: BilinearAttention(3, 0), r"key_size must be a whole number >= 1"),
+        (
+            lambda: dot_scores(randn(1, 2, 3), randn(1, 2, 3).float()),
+            r"share one dtype.*\.double\(\)",
+        ),
+        (
+            lambda: attend(torch.ones(1, 1, 2) / 2, randn(1, 2, 3)),
+            r"share one dtype",
+        ),
+        (lambda: masked_softmax(torch.ones(1, 2, 3, dtype=torch.long)), r"floating tensor"),
+    ],
+)
+def test_attention_bad_arguments_raise_with_fix(call, pattern):
+    with pytest.raises(NWError, match=pattern):
+        call()

@@ -22,7 +22,7 @@ def test_helper_docstring_examples(module) -> None:
 
 def test_text_table_holds_the_contract_labels() -> None:
     assert all(isinstance(v, str) and v for v in text.TEXT.values())
-    for label in ("Dataset", "Kernel", "w", "Heads"):  # SPEC section 4: labels are contracts
+    for label in ("Dataset", "Kernel", "w", "Heads"):  # users and tests find controls by these
         assert label in text.TEXT.values()
     for series in ("average", "nonparametric", "parametric"):
         assert text.TEXT[f"series_{series}"] == series

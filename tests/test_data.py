@@ -60,6 +60,10 @@ def test_noise_zero_gives_the_truth():
         ({"n_train": 2.5}, "whole number"),
         ({"noise": -1.0}, ">= 0"),
         ({"noise": float("nan")}, ">= 0"),
+        ({"noise": "a"}, "noise must be a finite number >= 0, got 'a'"),
+        ({"seed": "x"}, "seed must be a whole number"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"name": ["classic"]}, "choose one of"),
     ],
 )
 def test_bad_dataset_options_raise_nwerror(kwargs, message):
@@ -120,6 +124,19 @@ def test_csv_from_a_path_and_a_file_object(tmp_path):
 def test_bad_csv_raises_nwerror_saying_what_to_do(content, cols, message):
     with pytest.raises(NWError, match=message):
         nwcore.load_csv(content, *cols)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"x;y\n1,5;2,5\n2,5;3,1\n3,5;4,0\n",  # semicolon columns, comma decimals
+        b'x,y\n"1,5","2,5"\n"2,5","3,1"\n"3,5","4,0"\n',  # quoted comma decimals
+        b"x;y\n1;2,5\n2;3,1\n3;4,0\n",  # only y has comma decimals
+    ],
+)
+def test_csv_with_decimal_commas_gets_a_decimal_hint(raw):
+    with pytest.raises(NWError, match=r"decimal comma: save the file with a point"):
+        nwcore.load_csv(raw)
 
 
 def test_csv_over_the_size_limit_is_refused_before_parsing():

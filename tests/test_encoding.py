@@ -79,11 +79,33 @@ def test_positional_encoding_bad_input_shapes_raise_with_fix(x, pattern):
 @pytest.mark.parametrize(
     ("args", "pattern"),
     [
-        ((10, 0), r"dim must be an int >= 1"),
-        ((-1, 4), r"num_positions must be an int >= 0"),
-        ((10, 4, -2.0), r"base must be a finite number > 0.*10000"),
+        ((10, 0), r"dim must be a whole number >= 1"),
+        ((-1, 4), r"num_positions must be a whole number >= 0"),
+        ((10, 4, -2.0), r"base must be > 0.*10000"),
+        ((10, 4, "e"), r"base must be a finite number.*10000"),
+        ((2.0, 4), r"num_positions must be a whole number >= 0, got 2.0"),
+        ((10, True), r"dim must be a whole number >= 1, got True"),
     ],
 )
 def test_sinusoidal_encoding_bad_arguments_raise_with_fix(args, pattern):
     with pytest.raises(NWError, match=pattern):
         sinusoidal_encoding(*args)
+
+
+def test_sinusoidal_encoding_of_no_positions_is_an_empty_table():
+    table = sinusoidal_encoding(0, 4)
+    assert table.shape == (0, 4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "pattern"),
+    [
+        ({"dim": 4, "max_len": 0}, r"max_len must be a whole number >= 1, got 0"),
+        ({"dim": "4"}, r"dim must be a whole number >= 1, got '4'"),
+        ({"dim": 4, "dropout": "0.1"}, r"dropout must be a finite number >= 0.*e.g. 0.1"),
+        ({"dim": 4, "dropout": 1.0}, r"dropout must be a probability in \[0, 1\)"),
+    ],
+)
+def test_positional_encoding_bad_arguments_raise_with_fix(kwargs, pattern):
+    with pytest.raises(NWError, match=pattern):
+        PositionalEncoding(**kwargs)

@@ -219,6 +219,8 @@ def test_kernel_values_match_the_formulas():
         (lambda: nwcore.nadaraya_watson(["a"], [1.0], [1.0]), "must be"),
         (lambda: nwcore.nadaraya_watson([1.0], [1.0, 2.0], [1.0, 2.0], w=[1.0, 2.0]), "one w"),
         (lambda: nwcore.leave_one_out([1.0], [1.0]), "at least 2"),
+        (lambda: nwcore.nadaraya_watson([1.0], [1.0], [1.0], ["gaussian"]), "a name .a str."),
+        (lambda: nwcore.leave_one_out([1.0, 2.0], [1.0, 2.0], w="a"), "w must be numbers"),
     ],
 )
 def test_bad_inputs_raise_nwerror_saying_how_to_fix(call, message):
@@ -228,3 +230,28 @@ def test_bad_inputs_raise_nwerror_saying_how_to_fix(call, message):
 
 def test_nwerror_is_a_value_error():
     assert issubclass(NWError, ValueError)
+
+
+@pytest.mark.parametrize("call", ["nadaraya_watson", "leave_one_out"])
+def test_dense_weights_too_big_for_memory_are_refused_before_allocating(call):
+    x = torch.linspace(0, 1, 100_000, dtype=torch.float64)  # (N, N) weights: 80 GB each
+    args = (x, x, x.sin()) if call == "nadaraya_watson" else (x, x.sin())
+    with pytest.raises(NWError, match=r"GB of memory.*need_weights=False.*nadaraya_watson_fast"):
+        getattr(nwcore, call)(*args)
+
+
+def test_leave_one_out_without_weights_matches_an_explicit_loop(monkeypatch):
+    import nwcore.pooling as pooling
+
+    monkeypatch.setattr(pooling, "_CHUNK_ENTRIES", 7 * 300)  # chunks of 7 rows, the last short
+    g = torch.Generator().manual_seed(3)
+    x = torch.rand(300, generator=g, dtype=torch.float64) * 4
+    y = x.cos() + 0.2 * torch.randn(300, generator=g, dtype=torch.float64)
+    got = nwcore.leave_one_out(x, y, "gaussian", 3.0, need_weights=False)
+    want = []
+    for i in range(300):
+        others = torch.cat([torch.arange(i), torch.arange(i + 1, 300)])
+        k = torch.exp(-0.5 * ((x[i] - x[others]) * 3.0) ** 2)
+        want.append(float((k * y[others]).sum() / k.sum()))
+    assert got.weights is None
+    torch.testing.assert_close(got.y_hat, torch.tensor(want, dtype=torch.float64))

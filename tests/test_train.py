@@ -172,6 +172,11 @@ def test_predict_checks_its_queries():
         ({"heads": 9}, "from 1 to 8"),
         ({"mode": "adam"}, "d2l' or 'converged"),
         ({"kernel": "cosine"}, "choose one of"),
+        ({"kernel": ["gaussian"]}, "a name .a str.*choose one of"),
+        ({"heads": "2"}, "whole number from 1 to 8, got '2'"),
+        ({"heads": 2.0}, "whole number from 1 to 8, got 2.0"),
+        ({"heads": True}, "whole number from 1 to 8, got True"),
+        ({"seed": "x"}, "seed must be a whole number"),
     ],
 )
 def test_bad_training_options_raise_nwerror(kwargs, message):
@@ -183,3 +188,23 @@ def test_bad_training_options_raise_nwerror(kwargs, message):
 def test_training_refuses_too_few_points():
     with pytest.raises(NWError, match="at least 3"):
         nwcore.train_parametric([0.0, 1.0], [1.0, 2.0])
+
+
+@pytest.mark.parametrize(
+    ("n", "mode", "heads"), [(100_000, "d2l", 1), (20_000, "converged", 3), (5_000, "d2l", 8)]
+)
+def test_training_too_big_for_memory_is_refused_before_allocating(n, mode, heads):
+    x = torch.linspace(0, 1, n, dtype=torch.float64)  # 800 kB; the dense path would need GBs
+    with pytest.raises(NWError, match=r"GB of memory.*mode='converged' with heads=1"):
+        nwcore.train_parametric(x, x.sin(), mode=mode, heads=heads)
+
+
+def test_one_head_converged_training_has_no_dense_limit():
+    # 6,000 points: more than dense training may take, fine for the windowed search
+    n = 6_000
+    assert n > nwcore.max_train_points("d2l", heads=1)
+    x = torch.linspace(0, 5, n, dtype=torch.float64)
+    y = x.sin() + 0.1 * torch.randn(n, generator=torch.Generator().manual_seed(0), dtype=x.dtype)
+    res = nwcore.train_parametric(x, y, mode="converged")
+    # the noise variance is the floor of any leave-one-out error
+    assert 0.009 < res.loss < 0.0105
