@@ -32,10 +32,12 @@ HAPROXY = os.environ.get("HAPROXY", shutil.which("haproxy") or "/usr/sbin/haprox
 BUILD = ROOT / "build" / "class"
 COOKIE = "nwlab_process"  # the sticky-session cookie: which process serves this tab
 MAX_PROCESSES = 16
-# down after 2 failed checks (2 s apart, 0.5 s while failing); its tabs are cut at once
-_CHECKS = (
-    "check inter 2s fastinter 500ms downinter 1s fall 2 rise 2 on-marked-down shutdown-sessions"
-)
+# Health checks every 2 s (0.5 s once one failed): a process is down after 3 failed checks,
+# ~3 s after it died (its port refuses at once). A busy process may take seconds to answer,
+# so a check waits up to 10 s, and tabs are never cut by the proxy: a process that is only
+# slow keeps its tabs (cutting them, `on-marked-down shutdown-sessions`, dropped half the
+# participants of a 100-participant load run); a dead one has closed them itself.
+_CHECKS = "check inter 2s fastinter 500ms downinter 1s fall 3 rise 2"
 
 
 def haproxy_config(backends: list[int], port: int, address: str = "127.0.0.1") -> str:
@@ -60,6 +62,7 @@ defaults
     timeout tunnel 2h
     timeout http-request 10s
     timeout queue 30s
+    timeout check 10s
     # a connection refused by a dead process is tried again, the last time on another one
     retries 3
     option redispatch 1
@@ -177,6 +180,10 @@ class ClassServer:
     def rss_bytes(self) -> int:
         """Resident memory of all dashboard processes together (the proxy's is ~10 MiB)."""
         return sum(b.rss_bytes() for b in self.backends if b.proc.poll() is None)
+
+    def cpu_seconds(self) -> float:
+        """CPU time all running dashboard processes have used."""
+        return sum(b.cpu_seconds() for b in self.backends if b.proc.poll() is None)
 
     def restart_dead(self, timeout: float = 120.0) -> list[int]:
         """Start again every process that has exited; returns their numbers (0-based)."""

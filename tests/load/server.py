@@ -118,6 +118,12 @@ class DashboardServer:
                     return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS line")
 
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (user + system), from /proc."""
+        with open(f"/proc/{self.proc.pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def kill(self) -> None:
         """SIGKILL, as a crash or a pulled plug would."""
         if self.proc and self.proc.poll() is None:
