@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         hosts = _addresses() if args.address in ("0.0.0.0", "::") else [args.address]
-        hosts = [f"[{h}]" if ":" in h else h for h in hosts]  # IPv6 in a URL
+        hosts = [f"[{h}]" if ":" in h else h for h in hosts] or ["<this machine's address>"]
         print(f"\nThe class opens: {', '.join(f'http://{h}:{args.port}/' for h in hosts)}")
         print(f"(this machine: {server.http}/). Logs and the HAProxy config: {server.build}/")
         print("Ctrl-C stops the proxy and every process.\n", flush=True)
