@@ -5,8 +5,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8501
 OUT ?= build/model
+N ?= 4
+LOAD ?=
 
-.PHONY: run test lint bench export load clean
+.PHONY: run class test lint bench export load clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +21,10 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 
 run: $(VENV)/.run-installed
 	$(PY) -m streamlit run dashboard/app.py --server.port $(PORT)
+
+# A class: N dashboard processes behind HAProxy (sticky sessions) on one port; see WORKSHOP.md.
+class: $(VENV)/.run-installed
+	$(PY) -m tests.load.cluster --processes $(N) --port $(PORT)
 
 test: $(VENV)/.dev-installed
 	$(PY) -m pytest
@@ -36,6 +42,7 @@ export: $(VENV)/.run-installed
 clean:
 	rm -rf $(VENV) build
 
+# LOAD="--sessions 100 --processes 4" (or --url http://host:8501/) changes what is driven.
 load: $(VENV)/.dev-installed
-	$(PY) -m tests.load --think 0
-	$(PY) -m tests.load --think 3
+	$(PY) -m tests.load --think 0 $(LOAD)
+	$(PY) -m tests.load --think 3 $(LOAD)

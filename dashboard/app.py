@@ -12,7 +12,7 @@ if str(ROOT) not in sys.path:  # pages import nwcore and dashboard from the repo
 import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
-from dashboard import urlstate  # noqa: E402
+from dashboard import serving, urlstate  # noqa: E402
 from dashboard.text import LANG_NAMES, LANGS, t  # noqa: E402
 
 # One server runs many sessions' scripts at once: torch's intra-op threads would only compete
@@ -49,3 +49,4 @@ page = st.navigation(pages)
 with st.sidebar:
     st.caption(t("app_about"))
 page.run()
+serving.freeze_imports_once()  # class-capacity: see dashboard/serving.py

@@ -32,12 +32,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class DashboardServer:
-    """`streamlit run dashboard/app.py` on 127.0.0.1:<port>; a context manager."""
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM when the process that started it dies (Linux), so a killed
+    test run or `make class` leaves no dashboard behind."""
+    try:
+        import ctypes
 
-    def __init__(self, port: int | None = None, log_path: Path | None = None):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+class DashboardServer:
+    """`streamlit run dashboard/app.py` on 127.0.0.1:<port>; a context manager.
+
+    `options` are extra `--section.name value` pairs; `env` adds environment variables."""
+
+    def __init__(
+        self,
+        port: int | None = None,
+        log_path: Path | None = None,
+        options: dict[str, str] | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.port = port or free_port()
         self.log_path = log_path
+        self.options = options or {}
+        self.env = env or {}
         self.proc: subprocess.Popen | None = None
 
     @property
@@ -49,15 +70,33 @@ class DashboardServer:
         return f"ws://127.0.0.1:{self.port}/_stcore/stream"
 
     def start(self, timeout: float = 90.0) -> DashboardServer:
+        return self.launch().wait_ready(timeout)
+
+    def launch(self) -> DashboardServer:
+        """Start the process and return at once (wait_ready waits for it to answer)."""
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         cmd = [
             sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
             "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ]  # fmt: skip
+        for name, value in self.options.items():
+            cmd += [f"--{name}", value]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **self.env},
+            preexec_fn=_die_with_parent,
         )
+        if log is not subprocess.DEVNULL:
+            log.close()  # the child has its own copy
+        return self
+
+    def wait_ready(self, timeout: float = 90.0) -> DashboardServer:
+        """Wait until /_stcore/health answers; stop the process and raise if it does not."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -78,6 +117,12 @@ class DashboardServer:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) * 1024
         raise RuntimeError("no VmRSS line")
+
+    def cpu_seconds(self) -> float:
+        """CPU time the server process has used (user + system), from /proc."""
+        with open(f"/proc/{self.proc.pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def kill(self) -> None:
         """SIGKILL, as a crash or a pulled plug would."""

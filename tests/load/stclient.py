@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlencode
 
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
@@ -55,35 +56,63 @@ class RunResult:
 
 
 class StreamlitSession:
-    """One participant's browser tab, as a protocol client."""
+    """One participant's browser tab, as a protocol client.
 
-    def __init__(self, url: str, timeout: float = 60.0):
+    Like a browser it keeps the cookies it is given (a proxy's sticky-session cookie) and the
+    address's query string as the page last set it (`page_info_changed`), so a tab that
+    reconnects can ask for the same view again: `await session.rerun(session.query_string)`.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 60.0,
+        cookies: dict[str, str] | None = None,
+        resume: str | None = None,
+    ):
         self.url = url
+        self.resume = resume  # a session id to reconnect to, as a browser does after a blip
+        self.session_id = ""
         self.timeout = timeout
         self.ws = None
         self.widgets: dict[str, Widget] = {}  # by label
         self.states: dict[str, WidgetState] = {}  # by widget id
         self.page_script_hash = ""
+        self.cookies: dict[str, str] = dict(cookies or {})
+        self.query_string = ""
 
     async def __aenter__(self) -> StreamlitSession:
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         self.ws = await websockets.connect(
-            self.url, subprotocols=["streamlit"], max_size=64 * 2**20, open_timeout=self.timeout
+            self.url,
+            # Streamlit reads (subprotocol, XSRF token, session to resume) from this header
+            subprotocols=["streamlit", "none", self.resume] if self.resume else ["streamlit"],
+            max_size=64 * 2**20,
+            open_timeout=self.timeout,
+            additional_headers=headers if self.cookies else None,
         )
+        for line in self.ws.response.headers.get_all("Set-Cookie"):
+            name, _, rest = line.partition("=")
+            self.cookies[name.strip()] = rest.split(";", 1)[0].strip()
         return self
 
     async def __aexit__(self, *exc) -> None:
         await self.ws.close()
 
-    async def rerun(self, query_string: str = "") -> RunResult:
-        """One interaction: send every widget's value, wait until the script has finished."""
+    async def rerun(self, query_string: str | None = None) -> RunResult:
+        """One interaction: send every widget's value, wait until the script has finished.
+
+        The query string is the address's (None: as the page last set it, as a browser does)."""
         start = time.perf_counter()
         await self.send_rerun(query_string)
         return await self.read_run(start)
 
-    async def send_rerun(self, query_string: str = "") -> None:
+    async def send_rerun(self, query_string: str | None = None) -> None:
+        if query_string is not None:
+            self.query_string = query_string
         msg = BackMsg()
         rerun = msg.rerun_script
-        rerun.query_string = query_string
+        rerun.query_string = self.query_string
         rerun.page_script_hash = self.page_script_hash
         rerun.widget_states.widgets.extend(self.states.values())
         await self.ws.send(msg.SerializeToString())
@@ -100,6 +129,9 @@ class StreamlitSession:
             kind = fwd.WhichOneof("type")
             if kind == "new_session":
                 self.page_script_hash = fwd.new_session.page_script_hash
+                self.session_id = fwd.new_session.initialize.session_id
+            elif kind == "page_info_changed":
+                self._page_sets_query(fwd.page_info_changed.query_string)
             elif kind == "delta":
                 self._read_delta(fwd.delta, result)
             elif kind == "script_finished":
@@ -110,6 +142,15 @@ class StreamlitSession:
                     result.exceptions.append(f"script finished with {status}")
                 result.seconds = time.perf_counter() - start
                 return result
+
+    def _page_sets_query(self, query: str) -> None:
+        """The page set the address's query string; like the browser, keep the parameters of
+        widgets bound to it (`bind="query-params"`: the browser writes those itself)."""
+        bound = {getattr(w.proto, "query_param_key", "") for w in self.widgets.values()} - {""}
+        kept = [(k, v) for k, v in parse_qsl(self.query_string) if k in bound]
+        given = parse_qsl(query, keep_blank_values=True)
+        names = {k for k, _ in given}
+        self.query_string = urlencode([(k, v) for k, v in kept if k not in names] + given)
 
     def _read_delta(self, delta, result: RunResult) -> None:
         if delta.WhichOneof("type") != "new_element":
