@@ -156,11 +156,14 @@ def _w_buttons(data_key: tuple, data: nwcore.Dataset, kernel: str) -> None:
     x, y = compute.arrays(data)
     _, rule = _start_w(data_key, data)
     st.caption(t(f"w_start_{rule}"))
-    left, right = st.columns(2)
-    left.button(t("w_use_silverman"), key="w_use_silverman", on_click=_use_rule,
-                args=("silverman", x, y, kernel), width="stretch")  # fmt: skip
-    right.button(t("w_use_loo"), key="w_use_loo", on_click=_use_rule,
-                 args=("loo", x, y, kernel), width="stretch")  # fmt: skip
+    for rule in ("silverman", "loo"):
+        st.button(
+            t(f"w_use_{rule}"),
+            key=f"w_use_{rule}",
+            on_click=_use_rule,
+            args=(rule, x, y, kernel),
+            width="stretch",
+        )
 
 
 # --- the fit and its attention ------------------------------------------------------------
