@@ -418,3 +418,21 @@ def test_an_unexpected_failure_shows_a_friendly_message_not_a_traceback(monkeypa
     assert not at.exception
     assert "Something went wrong on this page" in texts(at.error)
     assert "internal detail" not in texts(at.error)
+
+
+# --- w follows the data -------------------------------------------------------------------
+
+
+def test_new_data_start_w_at_the_loo_optimum_and_the_buttons_type_the_rules() -> None:
+    at = run_app()
+    assert at.select_slider(key="w").value == 1.0  # the book's experiment: the book's w
+    at.selectbox(key="dataset").set_value("sinc").run()
+    no_errors(at)
+    d = nwcore.make_dataset("sinc", seed=nwcore.DEFAULT_SEED)
+    best = nwcore.loo_bandwidth(d.x_train, d.y_train, "gaussian").w
+    w = at.select_slider(key="w").value
+    assert abs(w / best - 1) < 0.13  # the grid's nearest value (steps of 10^0.1)
+    at.button(key="w_use_silverman").click().run()
+    silverman = 1 / nwcore.silverman(d.x_train)
+    assert float(at.text_input(key="w_exact").value) == pytest.approx(silverman, rel=1e-3)
+    assert f"w = {float(at.text_input(key='w_exact').value):.4g}," in texts(at.caption)

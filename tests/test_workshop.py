@@ -413,3 +413,21 @@ def test_with_the_train_button_hidden_train_1_keeps_the_model_trained() -> None:
     assert "not trained yet" not in texts(at.info)
     rows = [r for r in at.dataframe if r.value.columns[0] == "rule"][0].value["rule"]
     assert list(rows)[-1] == "learned, head 1"
+
+
+def test_a_typed_non_number_is_asked_for_a_number_and_answers_stay_out_of_links() -> None:
+    at = open_link("exercises")
+    at.text_input(key="ex_more_data_answer").input("zero point one").run()
+    at.button(key="ex_more_data_check").click().run()
+    assert "type a number" in texts(at.error)
+    assert not at.warning  # not "Not yet": a typo is not a wrong answer
+    at.text_input(key="ex_learned_w_answer").input("0.5").run()
+    assert not any(k.endswith("_answer") for k in link_params(at))
+    assert "0.5" not in at.query_params.get("ex_learned_w_answer", "")
+
+
+def test_the_identity_exercises_link_does_not_hold_the_answer() -> None:
+    keys = exercises.BY_ID["identity"].params["sc_keys"]
+    rows = [[float(v) for v in line.split(",")] for line in keys.splitlines()]
+    assert [r[0] for r in rows] == exercises.IDENTITY_X  # a = 1: [x_i, -x_i^2 / 2]
+    assert exercises.identity_gap(1.0) > 1e-3  # ... which is not yet Gaussian NW with w = 2

@@ -183,7 +183,7 @@ def test_exercises_page_and_a_bad_link(server: str, browser, requests_seen: Requ
         buttons = page.locator('[data-testid="stLinkButton"] a')
         assert buttons.count() == 8
         first = buttons.first.get_attribute("href")
-        assert query(first) == {"n_train": ["500"], "lang": ["zh"]}
+        assert query(first) == {"n_train": ["500"], "w": ["1"], "lang": ["zh"]}
         page.screenshot(path=ARTIFACTS / "workshop-5-exercises-zh.png", full_page=True)
         no_exception(page)
     finally:
