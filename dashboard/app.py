@@ -13,6 +13,7 @@ import streamlit as st  # noqa: E402
 import torch  # noqa: E402
 
 from dashboard import serving, urlstate  # noqa: E402
+from dashboard.spec import Control  # noqa: E402
 from dashboard.text import LANG_NAMES, LANGS, t  # noqa: E402
 
 # One server runs many sessions' scripts at once: torch's intra-op threads would only compete
@@ -25,7 +26,9 @@ urlstate.remember_raw()  # before any widget: the link's values as given, for th
 # The language comes first: every other string depends on it. `?lang=zh` in a link sets it.
 lang_box = st.sidebar.container()
 if urlstate.hidden("lang"):
-    st.session_state["lang"] = urlstate.url_value("lang", urlstate.choice(LANGS, "en"))
+    st.session_state["lang"] = urlstate.url_value(
+        "lang", Control("lang", "select", "", "en", LANGS)
+    )
 else:
     lang_box.segmented_control(
         "Language / 语言",

@@ -14,10 +14,9 @@ import torch
 
 import export
 import nwcore
+from dashboard import limits
 
-# 1-D data: pooling and leave-one-out use nwcore's windowed paths (O(N x window)) and the
-# heatmaps are shown downsampled, so the page stays live up to this many points.
-MAX_LIVE_POINTS = 5000
+MAX_LIVE_POINTS = limits.MAX_LIVE_POINTS
 # x in R^D: the exact paths look at all N x N pairs; an uploaded file is sampled down to this.
 MAX_LIVE_POINTS_RD = 1000
 # d2l mode and several heads: every step builds (N, N, H) tensors with gradients, ~1.6 GB at
@@ -77,6 +76,29 @@ def loo_optimum(x: np.ndarray, y: np.ndarray, kernel: str) -> dict[str, float]:
 def loo_error(x: np.ndarray, y: np.ndarray, kernel: str, w: float) -> float:
     """Leave-one-out MSE of nonparametric pooling at width w."""
     return nwcore.loo_mse(x, y, kernel, w)
+
+
+def spread(x: np.ndarray) -> float:
+    """The data's scale: min(std, IQR / 1.349) (Silverman's A), averaged over features; 1
+    when the points do not spread at all."""
+    x = x.reshape(len(x), -1)  # (N, D)
+    iqr = np.subtract(*np.percentile(x, [75, 25], axis=0)) / 1.349  # (D,)
+    std = x.std(axis=0)  # (D,)
+    a = np.where(iqr > 0, np.minimum(std, iqr), std)  # (D,)
+    value = float(a.mean())
+    return value if value > 0 and np.isfinite(value) else 1.0
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def start_w(x: np.ndarray, y: np.ndarray) -> tuple[float, str]:
+    """Where w starts for these data, and which rule gave it ("loo" or "silverman").
+
+    Up to limits.LOO_START_MAX points: the Gaussian leave-one-out optimum (a fraction of a
+    second); above that Silverman's rule (instant), one click away from the optimum.
+    """
+    if len(x) <= limits.LOO_START_MAX:
+        return float(nwcore.loo_bandwidth(x, y, "gaussian").w), "loo"
+    return 1.0 / nwcore.silverman(x), "silverman"
 
 
 def mse(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import torch
 
 import nwcore
+from dashboard import params
 
 SEED = nwcore.DEFAULT_SEED
 SENTENCE = "the cat sat on the mat"
@@ -37,9 +38,16 @@ class Exercise:
     id: str
     page: str  # url path of the page where the task is done
     params: dict[str, str] = field(default_factory=dict)  # the link's query parameters
-    kind: str = "number"  # "number" or "choice"
-    options: tuple[str, ...] = ()
     check: Callable[[object], Verdict] = lambda answer: Verdict(False, "")
+
+    @property
+    def options(self) -> tuple[str, ...]:
+        """The choices of a choice answer (params.CHOICE_ANSWERS); () for a number."""
+        return params.CHOICE_ANSWERS.get(self.id, ())
+
+    @property
+    def kind(self) -> str:
+        return "choice" if self.options else "number"
 
 
 def _close(answer: object, expected: float, rtol: float, atol: float = 0.0) -> bool:
@@ -139,12 +147,15 @@ def identity_gap(a: float, w: float = IDENTITY_W) -> float:
     return float((nw - dot).abs().max())
 
 
-def identity_keys(w: float = IDENTITY_W) -> str:
-    """The keys [w^2 x_i, -w^2 x_i^2 / 2] of the identity exercise, one per line."""
-    _, kf = nwcore.gaussian_dot_product_features(
-        torch.tensor(IDENTITY_X, dtype=torch.float64), torch.tensor(IDENTITY_X), w
-    )
-    return "\n".join(", ".join(f"{v:g}" for v in row.tolist()) for row in kf)
+def identity_keys(a: float = 1.0) -> str:
+    """The keys [a x_i, -a x_i^2 / 2] of the identity exercise, one per line.
+
+    The link starts from a = 1, not from the answer (a = w^2 = 4).
+
+    >>> identity_keys(1.0).splitlines()[2]
+    '2, -2'
+    """
+    return "\n".join(f"{a * x:g}, {-a * x * x / 2:g}" for x in IDENTITY_X)
 
 
 def check_identity(answer: object) -> Verdict:
@@ -158,7 +169,7 @@ def check_identity(answer: object) -> Verdict:
 
 def hard_output(query: int) -> float:
     """What hard (argmax) attention pools for query `query` (1-based) on page 2's defaults."""
-    from dashboard.params import SCORING_DEFAULTS as D  # noqa: PLC0415 - page 2's inputs
+    d = params.SCORING_DEFAULTS
 
     def rows(text: str) -> torch.Tensor:
         return torch.tensor(
@@ -166,7 +177,7 @@ def hard_output(query: int) -> float:
             dtype=torch.float64,
         )
 
-    q, k, v = rows(D["sc_queries"])[None], rows(D["sc_keys"])[None], rows(D["sc_values"])[None]
+    q, k, v = rows(d["sc_queries"])[None], rows(d["sc_keys"])[None], rows(d["sc_values"])[None]
     weights = nwcore.masked_softmax(nwcore.scaled_dot_scores(q, k))  # (1, Q, K)
     return float(nwcore.attend(weights, v, "argmax")[0, query - 1, 0])
 
@@ -203,23 +214,17 @@ def check_positional(answer: object) -> Verdict:
 
 
 EXERCISES = [
-    Exercise("more_data", "pooling", {"n_train": "500"}, check=check_more_data),
+    Exercise("more_data", "pooling", {"n_train": "500", "w": "1"}, check=check_more_data),
     Exercise("learned_w", "pooling", {"train": "1"}, check=check_learned_w),
-    Exercise("hyperparameter", "pooling", {}, check=check_hyperparameter),
+    # the task is to find w: the one-click rules under the slider stay out of the way
+    Exercise("hyperparameter", "pooling", {"hide": "w_rules"}, check=check_hyperparameter),
     Exercise(
         "multi_head",
         "pooling",
         {"heads": "2", "mode": "converged", "train": "1"},
         check=check_multi_head,
     ),
-    Exercise(
-        "kernel_choice",
-        "pooling",
-        {},
-        kind="choice",
-        options=tuple(nwcore.KERNELS),
-        check=check_kernel_choice,
-    ),
+    Exercise("kernel_choice", "pooling", {}, check=check_kernel_choice),
     Exercise(
         "identity",
         "scoring",

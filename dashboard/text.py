@@ -65,14 +65,15 @@ TEXT: dict[str, str] = {
     "w_exact_help": "Type any number, e.g. 0.37 or 1e-9; leave empty to use the slider.",
     "w_exact_placeholder": "e.g. 0.37",
     "w_caption": "w = {w}, bandwidth h = 1/w = {h}",
-    "w_not_number": (
-        "exact w: {value!r} is not a number. Type a number such as 2.5 or 1e-3, or clear the "
-        "box to use the slider (now using w = {fallback})."
+    "w_exact_bad": (
+        "exact w: {value!r} is not a finite number. Type a number such as 2.5 or 1e-3, or clear "
+        "the box to use the slider."
     ),
-    "w_not_finite": (
-        "exact w must be a finite number; {value!r} is not. Type a number such as 2.5, "
-        "or clear the box (now using w = {fallback})."
-    ),
+    "w_start_book": "w starts at 1, the book's value for its experiment.",
+    "w_start_loo": "w started at the leave-one-out optimum for these data.",
+    "w_start_silverman": "w started at Silverman's rule for these data.",
+    "w_use_silverman": "use Silverman",
+    "w_use_loo": "use the leave-one-out optimum",
     "w_zero": (
         "w = 0 gives every key the same weight, so nonparametric pooling equals average "
         "pooling (the bandwidth 1/w is infinite). Try w = 1."
@@ -255,10 +256,10 @@ TEXT: dict[str, str] = {
         "the key with the largest weight. hard (sample): the value of a key drawn with those "
         "weights. A query with valid length 0 attends to nothing and pools to zeros."
     ),
-    "parse_empty": "{what} is empty: type at least one row of numbers, e.g. `1, 0`.",
+    "parse_empty": "{what} is empty: type at least one row of numbers, e.g. 1, 0.",
     "parse_bad": (
         "{what}, line {line}: {value!r} is not a number. Use numbers separated by commas, "
-        "e.g. `1, 0.5`."
+        "e.g. 1, 0.5."
     ),
     "parse_ragged": (
         "{what}: line {line} has {got} numbers but line 1 has {want}. Give every line the "
@@ -272,6 +273,7 @@ TEXT: dict[str, str] = {
         "Valid lengths per query: {value!r} is not a whole number from 0 to {max} "
         "(the number of keys)."
     ),
+    "fix_inputs": "Fix the box above (its message says how) to see the scores and weights.",
     "values_count": (
         "Values has {got} line(s) but Keys has {want}: give one line of values per key."
     ),
@@ -317,7 +319,7 @@ TEXT: dict[str, str] = {
     ),
     "output_title": "Output of the layer (token x feature)",
     "number_bad": (
-        "Numbers: {value!r} is not a number. Separate numbers with commas, e.g. `1, 2, 3`."
+        "Numbers: {value!r} is not a number. Separate numbers with commas, e.g. 1, 2, 3."
     ),
     # --- chart fields (tooltips, axes) ------------------------------------------------------
     "f_x": "x",
@@ -337,12 +339,15 @@ TEXT: dict[str, str] = {
     "page_exercises": "Exercises",
     "curves_help": "Show or hide each curve; the choice is part of the page's link.",
     "share_title": "Share this view",
-    "share_caption": (
-        "The link holds every control of this page (data, seed, kernel, w, ...); the address "
-        "bar holds the same. Copy it with the button in the box's corner (browsers allow that "
-        "button only on localhost or https: elsewhere select the text and copy it). An "
-        "uploaded CSV file and a trained model cannot travel in a link: a link with train=1 "
-        "trains again when it opens (same data and seed, same result)."
+    "share_caption_pooling": (
+        "The link holds this page's controls (data, seed, kernel, w, ...), as the address bar "
+        "does. An uploaded CSV file cannot travel in a link; with train=1 the link trains "
+        "again when it opens (same data and seed, same result)."
+    ),
+    "share_caption_scoring": "The link holds this page's inputs and choices.",
+    "share_caption_self-attention": "The link holds this page's sequence and settings.",
+    "share_caption_exercises": (
+        "The link opens this page in the same language and options; your answers stay here."
     ),
     "url_notice_title": (
         "Some values in this page's link were not used; the page shows the defaults instead:"
@@ -359,6 +364,8 @@ TEXT: dict[str, str] = {
     "url_reason_whole": "it must be a whole number.",
     "url_reason_range": "it must be between {lo} and {hi}.",
     "url_reason_flag": "it must be true or false.",
+    "url_reason_w_grid": "it must be a value of the w slider, e.g. 0.1, 1, 3.16 or 10.",
+    "url_default_w": "the data's starting w",
     "url_reason_csv": (
         "an uploaded CSV file cannot travel in a link; choose the dataset csv and upload the "
         "file again."
@@ -389,6 +396,7 @@ TEXT: dict[str, str] = {
     "ex_right": "Yes: that holds. Read the solution to compare your reasoning.",
     "ex_not_yet": ("Not yet: that answer does not hold. Look at the page again, or open the hint."),
     "ex_empty": "Type a number first.",
+    "ex_not_number": "{value!r} is not a number: type a number, e.g. 0.25 or 1e-3.",
     "ex_hint": "Hint",
     "ex_solution": "Solution",
     "ex_expected": "Reference answer: {expected}",
@@ -490,7 +498,8 @@ TEXT: dict[str, str] = {
         "2 = w^2 x x_i - w^2 x_i^2 / 2 - w^2 x^2 / 2. "
         "The last term is the same for every key, so the softmax ignores it. The link opens the "
         "scoring page with queries [x, 1] for x = 0.5 and 2, keys [a x_i, -a x_i^2 / 2] for "
-        "x_i = 0, 1, 2, 3 and the plain dot-product score."
+        "x_i = 0, 1, 2, 3 with a = 1 to start, and the plain dot-product score. Try other a "
+        "in the Keys box and watch the weights."
     ),
     "ex_identity_question": "Which a makes these weights equal Gaussian NW with w = 2?",
     "ex_identity_hint": (

@@ -65,14 +65,14 @@ TEXT_ZH: dict[str, str] = {
     "w_exact_help": "可输入任意数，例如 0.37 或 1e-9；留空则使用滑块的值。",
     "w_exact_placeholder": "例如 0.37",
     "w_caption": "w = {w}，带宽 h = 1/w = {h}",
-    "w_not_number": (
-        "精确的 w：{value!r} 不是数字。请输入像 2.5 或 1e-3 这样的数，或清空输入框以使用滑块"
-        "（现在使用 w = {fallback}）。"
+    "w_exact_bad": (
+        "精确的 w：{value!r} 不是有限的数。请输入像 2.5 或 1e-3 这样的数，或清空输入框以使用滑块。"
     ),
-    "w_not_finite": (
-        "精确的 w 必须是有限的数；{value!r} 不是。请输入像 2.5 这样的数，或清空输入框"
-        "（现在使用 w = {fallback}）。"
-    ),
+    "w_start_book": "w 从 1 开始，这是书中实验使用的值。",
+    "w_start_loo": "w 从这组数据的留一法最优值开始。",
+    "w_start_silverman": "w 从这组数据的 Silverman 规则值开始。",
+    "w_use_silverman": "使用 Silverman",
+    "w_use_loo": "使用留一法最优值",
     "w_zero": (
         "w = 0 时每个键的权重都相同，所以非参数汇聚等于平均汇聚（带宽 1/w 为无穷大）。试试 w = 1。"
     ),
@@ -211,7 +211,7 @@ TEXT_ZH: dict[str, str] = {
         "并用有效长度遮蔽一部分键。"
     ),
     "queries": "查询",
-    "queries_help": "每行一个查询，例如 `1, 0`。",
+    "queries_help": "每行一个查询，例如 1, 0。",
     "keys": "键",
     "keys_help": "每行一个键；点积评分要求键与查询的数字个数相同。",
     "values": "值",
@@ -246,14 +246,15 @@ TEXT_ZH: dict[str, str] = {
         "硬注意力（抽样）：按这些权重抽出一个键，取它的值。有效长度为 0 的查询不关注任何键，"
         "汇聚结果为零。"
     ),
-    "parse_empty": "{what}为空：请至少输入一行数字，例如 `1, 0`。",
-    "parse_bad": "{what}第 {line} 行：{value!r} 不是数字。请用逗号分隔数字，例如 `1, 0.5`。",
+    "parse_empty": "{what}为空：请至少输入一行数字，例如 1, 0。",
+    "parse_bad": "{what}第 {line} 行：{value!r} 不是数字。请用逗号分隔数字，例如 1, 0.5。",
     "parse_ragged": (
         "{what}：第 {line} 行有 {got} 个数，但第 1 行有 {want} 个。请让每行的个数相同。"
     ),
     "parse_too_many": "{what}：这里最多 {max} 行，请删去一些行。",
     "valid_lens_count": "每个查询的有效长度：需要 {want} 个整数（每个查询一个），现在有 {got} 个。",
     "valid_lens_range": "每个查询的有效长度：{value!r} 不是 0 到 {max}（键的个数）之间的整数。",
+    "fix_inputs": "请先按提示修改上面的输入框，然后就能看到分数和权重。",
     "values_count": "“值”有 {got} 行，而“键”有 {want} 行：每个键需要一行值。",
     "row_query": "查询 {i}",
     "row_key": "键 {i}",
@@ -291,7 +292,7 @@ TEXT_ZH: dict[str, str] = {
     "out_row": "输出 {i}",
     "out_proj_caption": ("列按头分块，每块 E / Heads 列：W_o 决定每个头对每个输出特征贡献多少。"),
     "output_title": "该层的输出（词元 x 特征）",
-    "number_bad": "数字：{value!r} 不是数字。请用逗号分隔，例如 `1, 2, 3`。",
+    "number_bad": "数字：{value!r} 不是数字。请用逗号分隔，例如 1, 2, 3。",
     # --- chart fields (tooltips, axes) ------------------------------------------------------
     "f_x": "x",
     "f_y": "y",
@@ -310,12 +311,13 @@ TEXT_ZH: dict[str, str] = {
     "page_exercises": "练习",
     "curves_help": "显示或隐藏每条曲线；你的选择也记录在本页链接中。",
     "share_title": "分享当前视图",
-    "share_caption": (
-        "链接记录了本页的所有控件（数据、种子、核、w……），地址栏里也是同一个链接。"
-        "用框角的按钮复制（浏览器只在 localhost 或 https 下允许这个按钮；其他情况下请选中"
-        "文字复制）。上传的 CSV 文件和训练好的模型无法放进链接：带 train=1 的链接打开时会"
-        "重新训练（数据和种子相同，结果也相同）。"
+    "share_caption_pooling": (
+        "链接记录了本页的控件（数据、种子、核、w……），和地址栏一样。上传的 CSV 文件无法放进"
+        "链接；带 train=1 的链接打开时会重新训练（数据和种子相同，结果也相同）。"
     ),
+    "share_caption_scoring": "链接记录了本页的输入和选项。",
+    "share_caption_self-attention": "链接记录了本页的序列和设置。",
+    "share_caption_exercises": "链接以相同的语言和选项打开本页；你的答案只留在这里。",
     "url_notice_title": "本页链接中的部分值没有被使用，页面改用默认值：",
     "url_invalid_line": "{name} = {value}：{reason} 改用 {default}。",
     "url_unknown": "{name} 不是本页的设置，已忽略。",
@@ -326,6 +328,8 @@ TEXT_ZH: dict[str, str] = {
     "url_reason_whole": "必须是整数。",
     "url_reason_range": "必须在 {lo} 到 {hi} 之间。",
     "url_reason_flag": "必须是 true 或 false。",
+    "url_reason_w_grid": "必须是 w 滑块上的值，例如 0.1、1、3.16 或 10。",
+    "url_default_w": "这组数据的起始 w",
     "url_reason_csv": "上传的 CSV 文件无法放进链接；请选择数据集 csv 并重新上传文件。",
     "train_from_link": "这个链接要求显示训练好的模型：正在训练（数据相同，种子相同）。",
     "train_too_large": (
@@ -351,6 +355,7 @@ TEXT_ZH: dict[str, str] = {
     "ex_right": "对：这个答案成立。读一读答案解析，对照你的推理。",
     "ex_not_yet": "还不对：这个答案不成立。再看看页面，或者打开提示。",
     "ex_empty": "请先输入一个数。",
+    "ex_not_number": "{value!r} 不是数字：请输入一个数，例如 0.25 或 1e-3。",
     "ex_hint": "提示",
     "ex_solution": "答案",
     "ex_expected": "参考答案：{expected}",
@@ -431,7 +436,8 @@ TEXT_ZH: dict[str, str] = {
     "ex_identity_task": (
         "展开高斯评分：-(x - x_i)^2 w^2 / 2 = w^2 x x_i - w^2 x_i^2 / 2 - w^2 x^2 / 2。"
         "最后一项对每个键都相同，softmax 会把它消掉。链接会打开评分函数页面：查询为 [x, 1]"
-        "（x = 0.5 和 2），键为 [a x_i, -a x_i^2 / 2]（x_i = 0, 1, 2, 3），评分函数为普通点积。"
+        "（x = 0.5 和 2），键为 [a x_i, -a x_i^2 / 2]（x_i = 0, 1, 2, 3，"
+        "先取 a = 1），评分函数为普通点积。在键的输入框里试试别的 a，观察权重的变化。"
     ),
     "ex_identity_question": "a 取多少时，这些注意力权重等于 w = 2 的高斯 Nadaraya-Watson 权重？",
     "ex_identity_hint": "把展开式中 x x_i 的系数与键的第一个分量比较。",

@@ -18,143 +18,21 @@ Per-user state: "_url_checked" (the query strings already checked, per page),
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
+from dashboard.spec import Control, by_key, one_line
 from dashboard.text import LANGS, plain, t
 
 FACILITATOR = ("lang", "hide", "lock")
 PAGE_PATHS = ("pooling", "scoring", "self-attention", "exercises")
 DEFAULT_PAGE = "pooling"  # the app's default page: its address is the app's own ("/")
 # Controls a facilitator may hide or lock, besides each page's own parameters.
-EXTRA_CONTROLS = ("lang", "train", "export")
-
-
-@dataclass(frozen=True)
-class Param:
-    """One control's URL parameter: its default and how a raw URL value becomes a value.
-
-    `parse` gets every value given for the key (usually one) and raises ValueError with a
-    short reason when they are not allowed.
-    """
-
-    default: Any
-    parse: Callable[[list[str]], Any]
-    show: Callable[[Any], str] = str  # the default, as the notice prints it
-    native: Callable[[Any], Any] = lambda v: v  # URL form -> the widget's value (e.g. int)
-
-
-def _one(values: list[str]) -> str:
-    if len(values) != 1:
-        raise ValueError(t("url_reason_repeated"))
-    return values[0]
-
-
-def choice(
-    options: Sequence[str],
-    default: str,
-    *,
-    refused: Mapping[str, str] | None = None,
-    native: Callable[[str], Any] = str,
-) -> Param:
-    """One of `options` (as they appear in the URL).
-
-    >>> choice(["a", "b"], "a").parse(["b"])
-    'b'
-    """
-
-    def parse(values: list[str]) -> str:
-        value = _one(values)
-        if refused and value in refused:
-            raise ValueError(refused[value])
-        if value not in options:
-            raise ValueError(t("url_reason_choice", options=_listing(options)))
-        return value
-
-    return Param(default, parse, native=native)
-
-
-def number(lo: float, hi: float, default: float, *, whole: bool = False) -> Param:
-    """A finite number in [lo, hi] (a whole one when `whole`).
-
-    >>> number(0, 3, 0.5).parse(["1.25"]), number(1, 8, 1, whole=True).parse(["4"])
-    (1.25, 4)
-    """
-
-    def parse(values: list[str]) -> float | int:
-        raw = _one(values)
-        try:
-            value = float(raw)
-        except ValueError:
-            raise ValueError(t("url_reason_number")) from None
-        if not math.isfinite(value):
-            raise ValueError(t("url_reason_number"))
-        if whole and value != int(value):
-            raise ValueError(t("url_reason_whole"))
-        if not lo <= value <= hi:
-            raise ValueError(t("url_reason_range", lo=_num(lo), hi=_num(hi)))
-        return int(value) if whole else value
-
-    return Param(default, parse, _num)
-
-
-def flag(default: bool) -> Param:
-    """`true` or `false` (a toggle)."""
-
-    def parse(values: list[str]) -> bool:
-        value = _one(values).lower()
-        if value not in ("true", "false"):
-            raise ValueError(t("url_reason_flag"))
-        return value == "true"
-
-    return Param(default, parse, lambda v: str(v).lower())
-
-
-def text(default: str, check: Callable[[str], object] | None = None) -> Param:
-    """Free text; `check` raises (NWError/ValueError) when the page could not use it."""
-
-    def parse(values: list[str]) -> str:
-        value = _one(values)
-        if check is not None:
-            try:
-                check(value)
-            except ValueError as exc:  # NWError is a ValueError
-                raise ValueError(str(exc)) from None
-        return value
-
-    return Param(default, parse, lambda v: repr(v) if v else "''")
-
-
-def several(options: Sequence[str], default: Sequence[str]) -> Param:
-    """Any number of `options`, given as repeated parameters (`?curves=a&curves=b`)."""
-
-    def parse(values: list[str]) -> list[str]:
-        bad = [v for v in values if v not in options]
-        if bad or not values:
-            raise ValueError(t("url_reason_choice", options=_listing(options)))
-        return [o for o in options if o in values]
-
-    return Param(list(default), parse, lambda v: ", ".join(v))
-
-
-def _listing(options: Sequence[str]) -> str:
-    """The allowed values, shortened when there are many (the w slider has 51).
-
-    >>> _listing([str(i) for i in range(20)])
-    '0, 1, 2, 3, ..., 19'
-    """
-    shown = list(options) if len(options) <= 8 else [*options[:4], "...", options[-1]]
-    return ", ".join(shown)
-
-
-def _num(value: float) -> str:
-    return f"{value:g}"
+EXTRA_CONTROLS = ("lang", "train", "export", "w_rules")
 
 
 # --- facilitator options ------------------------------------------------------------------
@@ -176,18 +54,19 @@ def locked(key: str) -> bool:
     return key in names("lock")
 
 
-def url_value(key: str, param: Param) -> Any:
+def url_value(key: str, control: Control) -> Any:
     """The value the URL gives a control (its default when absent or invalid).
 
     For hidden controls: no widget is drawn, so the page reads its value here.
     """
     values = st.query_params.get_all(key)
-    if not values:
-        return param.native(param.default)
     try:
-        return param.native(param.parse(values))
+        value = control.parse(values) if values else control.default
     except ValueError:
-        return param.native(param.default)
+        value = control.default
+    if value is None or isinstance(value, list):
+        return value
+    return control.native(value)
 
 
 # --- checking a page's parameters ---------------------------------------------------------
@@ -220,12 +99,15 @@ def keep_facilitator_options() -> None:
             st.query_params[key] = saved[key]
 
 
-def check(page: str, params: Mapping[str, Param], known: Iterable[str] = ()) -> None:
-    """Check the URL against this page's parameters before any widget reads it.
+def check(page: str, controls: Sequence[Control], known: Iterable[str] = ()) -> None:
+    """Check the link's values against this page's controls before any widget reads them.
 
-    Call at the top of the page. Values that are not allowed are listed in one notice (shown
-    by `notice()`), and their widgets are put back to the default on the next run (see
-    `finish()`). `known` are parameters of the other pages: ignored here without a word.
+    Call at the top of the page. Only what came with the link is checked: a value that this
+    session's own widget wrote (a typo in a box, a choice the link cannot carry) is the
+    widget's business, not the link's. Values that are not allowed are listed in one notice
+    (shown by `notice()`, until the next change on the page), and their widgets are put back
+    to the default on the next run (see `finish()`). `known` are parameters of the other
+    pages: ignored here without a word.
     """
     if st.session_state.get("_url_reset_ran"):
         return  # the run that puts defaults back: the notice of the run before still holds
@@ -234,29 +116,35 @@ def check(page: str, params: Mapping[str, Param], known: Iterable[str] = ()) -> 
     if checked.get(page) == query:
         return  # the same URL as the last run of this page: already said
     checked[page] = query
-    controls = set(params) | set(known) | set(EXTRA_CONTROLS)
+    table = by_key(controls)
+    linked = {c.key for c in controls if c.in_url}
+    names = {n for c in controls for n in c.names} | set(known) | set(EXTRA_CONTROLS)
+    said = st.session_state.setdefault("_url_said", set())
     lines: list[str] = []
     resets: dict[str, Any] = {}
     for key, values in query:
+        if (page, key, values) in said or (key in linked and key in st.session_state):
+            continue  # already said, or written by this session's widget
+        said.add((page, key, values))
         values = list(values)
         if key == "lang":
             if len(values) != 1 or values[0] not in LANGS:
                 lines.append(_line(key, values, t("url_reason_choice", options="en, zh"), "en"))
         elif key in ("hide", "lock"):
             given = {n.strip() for v in values for n in v.split(",") if n.strip()}
-            unknown = sorted(given - controls)
+            unknown = sorted(given - names)
             if unknown:
                 lines.append(
                     t("url_unknown_controls", name=_code(key), names=plain(", ".join(unknown)))
                 )
-        elif key in params:
+        elif key in linked:
+            control = table[key]
             try:
-                params[key].parse(values)
+                control.parse(values)
             except ValueError as exc:
-                default = params[key].default
-                lines.append(_line(key, values, str(exc), params[key].show(default)))
-                resets[key] = params[key].native(default)
-        elif key not in controls:
+                lines.append(_line(key, values, str(exc), control.show(control.default)))
+                resets[key] = None if control.default is None else control.native(control.default)
+        elif key not in names or key in table:  # not a setting, or one a link cannot carry
             lines.append(t("url_unknown", name=_code(key)))
     st.session_state["_url_notice"] = (page, lines)
     if resets:
@@ -269,12 +157,12 @@ def _code(name: str) -> str:
 
 
 def _line(key: str, values: list[str], reason: str, default: str) -> str:
-    shown = values[0] if len(values) == 1 else values
-    given = shown if len(str(shown)) <= 60 else str(shown)[:57] + "..."
+    shown = one_line(repr(values[0] if len(values) == 1 else values))
+    given = shown if len(shown) <= 60 else shown[:57] + "..."
     return t(
         "url_invalid_line",
         name=_code(key),
-        value=plain(repr(given)),
+        value=plain(given),
         reason=plain(reason),
         default=plain(default),
     )
@@ -290,7 +178,10 @@ def apply_resets(page: str) -> None:
         and st.session_state.get("_url_reset_ran")
     ):
         for key, value in pending[1].items():
-            st.session_state[key] = value  # a bound widget then drops its parameter itself
+            if value is None:  # a default that the page works out (w: the data's start)
+                st.session_state.pop(key, None)
+            else:
+                st.session_state[key] = value  # a bound widget then drops its parameter itself
             if key in st.query_params:  # a control not drawn now (hidden, or another mode)
                 with contextlib.suppress(StreamlitAPIException):  # raised for bound ones
                     del st.query_params[key]
@@ -313,7 +204,7 @@ def finish(page: str) -> None:
 @contextlib.contextmanager
 def page_frame(
     page: str,
-    specs: Mapping[str, Param],
+    specs: Sequence[Control],
     known: Iterable[str],
     title: str,
     intro: str,
@@ -333,7 +224,7 @@ def page_frame(
     try:
         yield
     finally:
-        share_box(page, specs)
+        share_box(page, [c.key for c in specs if c.in_url])
 
 
 def notice(page: str) -> None:
@@ -393,4 +284,4 @@ def share_box(page_path: str, params: Iterable[str]) -> None:
     with st.sidebar:
         st.markdown(f"**{t('share_title')}**")
         st.code(current_link(page_path, params), language=None, wrap_lines=True)
-        st.caption(t("share_caption"))
+        st.caption(t(f"share_caption_{page_path}"))

@@ -4,16 +4,28 @@ from __future__ import annotations
 
 import doctest
 import importlib
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 import nwcore
-from dashboard import charts, parsing, text
+from dashboard import charts, limits, params, parsing, text
 
 
 @pytest.mark.parametrize(
-    "module", ["dashboard.text", "dashboard.common", "dashboard.charts", "dashboard.parsing"]
+    "module",
+    [
+        "dashboard.text",
+        "dashboard.common",
+        "dashboard.charts",
+        "dashboard.parsing",
+        "dashboard.spec",
+        "dashboard.params",
+        "dashboard.controls",
+        "dashboard.exercises",
+    ],
 )
 def test_helper_docstring_examples(module) -> None:
     failures, _ = doctest.testmod(importlib.import_module(module), verbose=False)
@@ -65,3 +77,39 @@ def test_parse_matrix_refuses_bad_rows_with_a_message(typed, fragment) -> None:
 def test_parse_lengths_refuses_bad_lengths(typed, fragment) -> None:
     with pytest.raises(nwcore.NWError, match=fragment):
         parsing.parse_lengths(typed, 2, 3)
+
+
+def test_the_table_of_controls_loads_without_torch_or_onnxruntime() -> None:
+    code = (
+        "import sys, dashboard.params, dashboard.spec, dashboard.limits; "
+        "print(sorted(m for m in ('torch', 'onnxruntime', 'nwcore', 'export') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_dashboards_copies_of_nwcores_numbers_are_nwcores() -> None:
+    assert limits.DATASETS == {k: (d.n_train, d.noise) for k, d in nwcore.DATASETS.items()}
+    assert limits.KERNELS == tuple(nwcore.KERNELS)
+    assert limits.MODES == tuple(nwcore.MODES)
+    assert (limits.MIN_POINTS, limits.MAX_HEADS) == (nwcore.MIN_POINTS, nwcore.MAX_HEADS)
+    assert limits.DEFAULT_SEED == nwcore.DEFAULT_SEED
+
+
+def test_n_train_steps_reach_the_round_numbers_and_every_datasets_own() -> None:
+    steps = set(limits.N_TRAIN_STEPS)
+    assert {3, 10, 50, 100, 500, 1000, limits.MAX_LIVE_POINTS} <= steps
+    assert {n for n, _ in limits.DATASETS.values()} <= steps
+    assert list(limits.N_TRAIN_STEPS) == sorted(steps)
+
+
+def test_w_grid_follows_the_data_scale_in_decades() -> None:
+    # an explicit loop over the grid's definition: 10 steps per decade, 3 significant digits
+    for spread, first, last in ((1.0, 0.01, 1000.0), (300.0, 1e-4, 10.0), (3e-6, 1e4, 1e9)):
+        grid = params.w_grid(spread)
+        assert (grid[0], grid[-1], len(grid)) == (first, last, 51)
+        ratios = [b / a for a, b in zip(grid, grid[1:], strict=False)]
+        assert all(1.2 < r < 1.33 for r in ratios)
+    engel = params.w_grid(276.0)
+    assert engel[0] < 0.0085 < engel[-1]  # Silverman's w for engel-like x fits on it
+    assert params.w_grid(1.0, keep=1e-5)[0] == 1e-5  # a link's w far off is kept on the grid

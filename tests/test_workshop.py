@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard import exercises, params, text
+from dashboard import exercises, params, text, urlstate
+from dashboard.spec import by_key
 from dashboard.text_zh import CHART_FIELDS, TEXT_ZH
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
@@ -22,6 +23,10 @@ PAGES = {
     "self-attention": "pages_/self_attention.py",
     "exercises": "pages_/exercises.py",
 }
+
+
+# what `hide` and `lock` may name
+CONTROL_NAMES = set(params.ALL_KEYS) | set(urlstate.EXTRA_CONTROLS)
 
 
 def open_link(page: str, query: dict | None = None) -> AppTest:
@@ -174,7 +179,7 @@ def test_a_pooling_link_restores_every_control() -> None:
     no_errors(at)
     assert not at.warning, texts(at.warning)  # every value was used
     assert at.selectbox(key="dataset").value == "sinc"
-    assert at.slider(key="n_train").value == 80
+    assert at.select_slider(key="n_train").value == 80
     assert at.slider(key="noise").value == pytest.approx(0.25)
     assert at.number_input(key="seed").value == 11
     assert at.selectbox(key="kernel").value == "epanechnikov"
@@ -253,14 +258,14 @@ def test_a_self_attention_link_restores_its_controls() -> None:
     ("page", "query", "key", "default", "fragment"),
     [
         ("pooling", {"kernel": "laplace"}, "kernel", "gaussian", "must be one of"),
-        ("pooling", {"w": "3.3"}, "w", 1.0, "must be one of"),
-        ("pooling", {"n_train": "50000"}, "n_train", 50, "between 3 and 5000"),
+        ("pooling", {"w": "3.3"}, "w", 1.0, "must be a value of the w slider"),
+        ("pooling", {"n_train": "50000"}, "n_train", 50, "must be one of 3, 4"),
         ("pooling", {"seed": "-4"}, "seed", 7, "between 0 and"),
         ("pooling", {"seed": "abc"}, "seed", 7, "not a number"),
         ("pooling", {"heads": "2.5"}, "heads", 1, "whole number"),
-        ("pooling", {"w_exact": "abc"}, "w_exact", "", "not a number"),
+        ("pooling", {"w_exact": "abc"}, "w_exact", "", "not a finite number"),
         ("pooling", {"dataset": "csv"}, "dataset", "classic", "cannot travel in a link"),
-        ("pooling", {"curves": "nothing"}, "curves", params.SERIES, "must be one of"),
+        ("pooling", {"curves": "nothing"}, "curves", list(params.SERIES), "must be one of"),
         ("scoring", {"sc_queries": "1, a"}, "sc_queries", "1, 0\n0, 1\n1, 1", "not a number"),
         ("scoring", {"sc_hidden": "99"}, "sc_hidden", 8, "between 1 and 16"),
         ("self-attention", {"mha_pe": "maybe"}, "mha_pe", True, "true or false"),
@@ -320,14 +325,16 @@ def test_the_language_can_be_fixed_by_the_facilitator() -> None:
 
 
 def test_every_exercise_link_is_a_valid_link_for_its_page() -> None:
-    specs = {
-        "pooling": params.pooling(),
-        "scoring": params.scoring(),
-        "self-attention": params.self_attention(),
-    }
     for ex in exercises.EXERCISES:
+        page = by_key(params.PAGES[ex.page])
         for key, value in ex.params.items():
-            specs[ex.page][key].parse([value])  # raises if the link would be refused
+            if key == "hide":
+                assert set(value.split(",")) <= CONTROL_NAMES, ex.id
+            elif key == "train":
+                assert value == "1", ex.id
+            else:
+                page[key].parse([value])  # raises if the link would be refused
+    assert tuple(e.id for e in exercises.EXERCISES) == params.EXERCISE_IDS
 
 
 def _right_answer(ex: exercises.Exercise) -> str:
@@ -384,21 +391,17 @@ def test_the_example_links_in_workshop_md_are_valid() -> None:
     doc = (Path(__file__).resolve().parents[1] / "WORKSHOP.md").read_text()
     links = re.findall(r"http://IP:8501(/[^\s`]*)", doc)
     assert len(links) >= 8
-    specs = {
-        "": params.pooling(),
-        "scoring": params.scoring(),
-        "self-attention": params.self_attention(),
-        "exercises": params.exercises(),
-    }
-    names = set(params.ALL_KEYS) | {"lang", "train", "export"}
+    names = CONTROL_NAMES
     for link in links:
         parts = urlsplit(link)
-        page = specs[parts.path.strip("/")]
+        page = by_key(params.PAGES[parts.path.strip("/") or "pooling"])
         for key, values in parse_qs(parts.query).items():
             if key in ("hide", "lock"):
                 assert set(",".join(values).split(",")) <= names, link
             elif key == "lang":
                 assert values in (["en"], ["zh"]), link
+            elif key == "train":
+                assert values == ["1"], link
             else:
                 page[key].parse(values)  # raises for a value the page would not use
 
@@ -410,3 +413,21 @@ def test_with_the_train_button_hidden_train_1_keeps_the_model_trained() -> None:
     assert "not trained yet" not in texts(at.info)
     rows = [r for r in at.dataframe if r.value.columns[0] == "rule"][0].value["rule"]
     assert list(rows)[-1] == "learned, head 1"
+
+
+def test_a_typed_non_number_is_asked_for_a_number_and_answers_stay_out_of_links() -> None:
+    at = open_link("exercises")
+    at.text_input(key="ex_more_data_answer").input("zero point one").run()
+    at.button(key="ex_more_data_check").click().run()
+    assert "type a number" in texts(at.error)
+    assert not at.warning  # not "Not yet": a typo is not a wrong answer
+    at.text_input(key="ex_learned_w_answer").input("0.5").run()
+    assert not any(k.endswith("_answer") for k in link_params(at))
+    assert "0.5" not in at.query_params.get("ex_learned_w_answer", "")
+
+
+def test_the_identity_exercises_link_does_not_hold_the_answer() -> None:
+    keys = exercises.BY_ID["identity"].params["sc_keys"]
+    rows = [[float(v) for v in line.split(",")] for line in keys.splitlines()]
+    assert [r[0] for r in rows] == exercises.IDENTITY_X  # a = 1: [x_i, -x_i^2 / 2]
+    assert exercises.identity_gap(1.0) > 1e-3  # ... which is not yet Gaussian NW with w = 2

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,24 +12,17 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts, compute, params, upload, urlstate
+from dashboard import charts, compute, controls, limits, params, upload, urlstate
 from dashboard.common import fmt, recall, remember, run_page, show_error
-from dashboard.text import plain, t
+from dashboard.controls import draw
+from dashboard.spec import by_key
+from dashboard.text import t
 
 log = logging.getLogger("dashboard")
 
-KEEP = params.KEEP  # values survive a page switch and live in the URL (the key is the name)
 PAGE = "pooling"
-W_GRID, SERIES, CSV = params.W_GRID, params.SERIES, params.CSV
-W_TINY, W_HUGE = 1e-6, 1e6
-url_params = params.pooling
-
-
-def _control(key: str, specs: dict[str, urlstate.Param], draw: Any) -> Any:
-    """A widget, or (when the facilitator hid it) the value the URL gives it."""
-    if urlstate.hidden(key):
-        return urlstate.url_value(key, specs[key])
-    return draw(disabled=urlstate.locked(key))
+SERIES, CSV = params.SERIES, params.CSV
+REFERENCE = ("synthetic", "classic", *limits.DATASETS["classic"], limits.DEFAULT_SEED)
 
 
 @dataclass(frozen=True)
@@ -62,184 +54,116 @@ def _dataset_caption(name: str) -> str:
 def _reset_synthetic_defaults() -> None:
     """A new dataset starts from its experiment's own n_train and noise (the book's values)."""
     name = st.session_state.get("dataset")
-    if name in nwcore.DATASETS:
-        st.session_state["n_train"] = nwcore.DATASETS[name].n_train
-        st.session_state["noise"] = float(nwcore.DATASETS[name].noise)
+    if name in limits.DATASETS:
+        st.session_state["n_train"], st.session_state["noise"] = limits.DATASETS[name]
 
 
-def _parse_w(slider_w: float, typed: str, box: Any) -> float:
-    """The w to use: the typed value when it is a number, else the slider's; say why."""
-    typed = typed.strip()
-    if not typed:
-        w = slider_w
-    else:
+def _start_w(data_key: tuple, data: nwcore.Dataset) -> tuple[float, str]:
+    """w's start for these data: the book's w = 1 for its own experiment, else data-driven."""
+    if data_key == REFERENCE:
+        return limits.REFERENCE_W, "book"
+    return compute.start_w(*compute.arrays(data))
+
+
+def _w_changes(data_key: tuple, data: nwcore.Dataset) -> dict[str, dict[str, Any]]:
+    """The w slider for these data: its grid follows their scale, and when the data change
+    w starts again from their own value (a link's w holds on the page's first run)."""
+    start, _ = _start_w(data_key, data)
+    snapped = params.w_at(params.w_step(start))
+    previous = st.session_state.get("_w_data")
+    st.session_state["_w_data"] = data_key
+    if previous is not None and previous != data_key:
+        st.session_state["w"] = snapped
+        st.session_state["w_exact"] = ""
+    current = st.session_state.get("w")
+    if current is None:  # the page's first run: the link's w, when it gives a usable one
         try:
-            w = float(typed)
+            current = float(st.query_params.get("w", ""))
         except ValueError:
-            box.error(plain(t("w_not_number", value=typed, fallback=fmt(slider_w))))
-            return slider_w
-        if not math.isfinite(w):
-            box.error(plain(t("w_not_finite", value=typed, fallback=fmt(slider_w))))
-            return slider_w
+            current = None
+    keep = current if current is not None and current > 0 else snapped
+    grid = params.w_grid(compute.spread(compute.arrays(data)[0]), keep=keep)
+    options = tuple(f"{v:g}" for v in grid)
+    widget = {**by_key(params.POOLING)["w"].widget, "on_change": _slider_moved}
+    return {"w": {"options": options, "default": f"{snapped:g}", "widget": widget}}
+
+
+def _slider_moved() -> None:
+    """Moving the slider means 'this w': an exact w typed before gives way."""
+    st.session_state["w_exact"] = ""
+
+
+def _use_rule(rule: str, x: np.ndarray, y: np.ndarray, kernel: str) -> None:
+    """The buttons under w: type Silverman's w or the leave-one-out optimum into the box."""
+    if rule == "silverman":
+        w = compute.bandwidth_rules(x, y, kernel)["silverman"]["w"]
+    else:
+        w = compute.loo_optimum(x, y, kernel)["w"]
+    st.session_state["w_exact"] = f"{w:.4g}"
+    nearest = params.w_at(params.w_step(w))
+    if st.session_state.get("_w_options") and nearest in st.session_state["_w_options"]:
+        st.session_state["w"] = nearest
+
+
+def _w_notes(w: float) -> None:
+    """What a typed w means when it is 0, tiny, huge or negative (it is still used)."""
     if w == 0:
-        box.warning(t("w_zero"))
-    elif abs(w) < W_TINY:
-        box.warning(t("w_tiny", w=fmt(w)))
-    elif abs(w) > W_HUGE:
-        box.warning(t("w_huge", w=fmt(w)))
+        st.warning(t("w_zero"))
+    elif abs(w) < limits.W_TINY:
+        st.warning(t("w_tiny", w=fmt(w)))
+    elif abs(w) > limits.W_HUGE:
+        st.warning(t("w_huge", w=fmt(w)))
     if w < 0:
-        box.info(t("w_negative", w=fmt(w), abs_w=fmt(-w)))
-    return w
+        st.info(t("w_negative", w=fmt(w), abs_w=fmt(-w)))
 
 
 def sidebar(notices: Any) -> Controls:
-    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
     with st.sidebar:
         st.header(t("sidebar_data"))
-        name = _control(
-            "dataset",
-            specs,
-            lambda disabled: st.selectbox(
-                t("dataset"),
-                [*nwcore.DATASETS, CSV],
-                index=0,
-                key="dataset",
-                on_change=_reset_synthetic_defaults,
-                help=t("dataset_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
+        on_change = {"widget": {"on_change": _reset_synthetic_defaults}}
+        name = draw(params.POOLING, "dataset", changes={"dataset": on_change}).dataset
         st.caption(_dataset_caption(name))
-        specs = url_params(name)
+        specs = params.pooling(name)
         if name == CSV:
             data_key, data = upload.csv_data(notices)
             seed = 0
         else:
-            n = _control(
-                "n_train",
-                specs,
-                lambda disabled: st.slider(
-                    t("n_train"),
-                    nwcore.MIN_POINTS,
-                    compute.MAX_LIVE_POINTS,
-                    value=specs["n_train"].default,
-                    key="n_train",
-                    help=t("n_train_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-            noise = _control(
-                "noise",
-                specs,
-                lambda disabled: st.slider(
-                    t("noise"),
-                    0.0,
-                    3.0,
-                    value=specs["noise"].default,
-                    step=0.05,
-                    key="noise",
-                    help=t("noise_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-            seed = int(
-                _control(
-                    "seed",
-                    specs,
-                    lambda disabled: st.number_input(
-                        t("seed"),
-                        min_value=0,
-                        max_value=2**31 - 1,
-                        value=nwcore.DEFAULT_SEED,
-                        step=1,
-                        key="seed",
-                        help=t("seed_help"),
-                        disabled=disabled,
-                        **KEEP,
-                    ),
-                )
-            )
-            data = compute.synthetic(name, int(n), float(noise), seed)
-            data_key = ("synthetic", name, int(n), float(noise), seed)
+            c = draw(specs, "n_train", "noise", "seed")
+            seed = int(c.seed)
+            data = compute.synthetic(name, int(c.n_train), float(c.noise), seed)
+            data_key = ("synthetic", name, int(c.n_train), float(c.noise), seed)
         st.session_state["last_data"] = (data_key, data)
 
         st.header(t("sidebar_model"))
-        kernel = _control(
-            "kernel",
-            specs,
-            lambda disabled: st.selectbox(
-                t("kernel"),
-                list(nwcore.KERNELS),
-                index=0,
-                key="kernel",
-                help=t("kernel_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
+        kernel = draw(specs, "kernel").kernel
         st.caption(f"K(u) = {nwcore.KERNELS[kernel]}")
-        slider_w = _control(
-            "w",
-            specs,
-            lambda disabled: st.select_slider(
-                t("w"),
-                options=W_GRID,
-                value=1.0,
-                format_func=lambda v: f"{v:g}",
-                key="w",
-                help=t("w_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        typed = _control(
-            "w_exact",
-            specs,
-            lambda disabled: st.text_input(
-                t("w_exact"),
-                key="w_exact",
-                placeholder=t("w_exact_placeholder"),
-                help=t("w_exact_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        w = _parse_w(float(slider_w), typed, st)
+        changes = _w_changes(data_key, data)
+        st.session_state["_w_options"] = [float(v) for v in changes["w"]["options"]]
+        c = draw(specs, "w", "w_exact", changes=changes)
+        w = float(c.w) if c.w_exact is None else c.w_exact
+        _w_notes(w)
         st.caption(t("w_caption", w=fmt(w, 4), h=fmt(1.0 / abs(w), 4) if w else "inf"))
+        w_spec = by_key(specs)["w"]
+        if not (controls.hidden(w_spec) or controls.locked(w_spec) or urlstate.hidden("w_rules")):
+            _w_buttons(data_key, data, kernel)
         if kernel == "constant":
             st.caption(t("w_constant"))
-        heads = _control(
-            "heads",
-            specs,
-            lambda disabled: st.slider(
-                t("heads"),
-                1,
-                nwcore.MAX_HEADS,
-                value=1,
-                key="heads",
-                help=t("heads_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
+        c = draw(specs, "heads", "mode")
+    return Controls(data_key, data, name, kernel, float(w), int(c.heads), c.mode, seed)
+
+
+def _w_buttons(data_key: tuple, data: nwcore.Dataset, kernel: str) -> None:
+    x, y = compute.arrays(data)
+    _, rule = _start_w(data_key, data)
+    st.caption(t(f"w_start_{rule}"))
+    for rule in ("silverman", "loo"):
+        st.button(
+            t(f"w_use_{rule}"),
+            key=f"w_use_{rule}",
+            on_click=_use_rule,
+            args=(rule, x, y, kernel),
+            width="stretch",
         )
-        mode = _control(
-            "mode",
-            specs,
-            lambda disabled: st.radio(
-                t("mode"),
-                list(nwcore.MODES),
-                index=0,
-                captions=[t(f"mode_{m}") for m in nwcore.MODES],
-                key="mode",
-                help=t("mode_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-    return Controls(data_key, data, name, kernel, float(w), int(heads), mode, seed)
 
 
 # --- the fit and its attention ------------------------------------------------------------
@@ -261,21 +185,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     if result is not None:
         preds["parametric"], param_weights = result.predict(q)  # (Q,), (Q, H, K)
 
-    shown = _control(
-        "curves",
-        url_params(c.dataset),
-        lambda disabled: st.pills(
-            t("curves"),
-            SERIES,
-            selection_mode="multi",
-            default=SERIES,
-            key="curves",
-            help=t("curves_help"),
-            disabled=disabled,
-            **KEEP,
-        ),
-    )
-    shown = set(shown or [])
+    shown = set(draw(params.POOLING, "curves").curves or [])
     x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
     q_np = q.numpy()
     frames = []
@@ -575,23 +485,15 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
     files = out["files"]
     if "model.onnx" in files:
         st.success(t("export_done", size=len(files["model.onnx"]), parity=out["parity"]))
-        st.download_button(
-            t("download_onnx"),
-            files["model.onnx"],
-            file_name="model.onnx",
-            mime="application/octet-stream",
-            key="download_onnx",
-            on_click="ignore",
-        )
-    if "model_card.json" in files:
-        st.download_button(
-            t("download_card"),
-            files["model_card.json"],
-            file_name="model_card.json",
-            mime="application/json",
-            key="download_card",
-            on_click="ignore",
-        )
+    downloads = (
+        ("model.onnx", "download_onnx", "application/octet-stream"),
+        ("model_card.json", "download_card", "application/json"),
+    )
+    for name, key, mime in downloads:
+        if name in files:
+            st.download_button(
+                t(key), files[name], file_name=name, mime=mime, key=key, on_click="ignore"
+            )
 
 
 # --- page ---------------------------------------------------------------------------------
@@ -613,7 +515,8 @@ def _how_to_read() -> None:
 
 
 def body() -> None:
-    specs = url_params(urlstate.url_value("dataset", url_params()["dataset"]))
+    dataset = urlstate.url_value("dataset", params.POOLING[0])
+    specs = params.pooling(dataset)
     with urlstate.page_frame(
         PAGE, specs, params.ALL_KEYS, t("pooling_title"), t("pooling_intro"), _how_to_read
     ):

@@ -13,20 +13,11 @@ import torch
 import nwcore
 from dashboard import charts, params, urlstate
 from dashboard.common import fmt, run_page
-from dashboard.parsing import parse_lengths, parse_matrix
+from dashboard.controls import draw
+from dashboard.parsing import parse_lengths
 from dashboard.text import t
 
-KEEP = params.KEEP
 PAGE = "scoring"
-SCORERS, MASKS, ATTEND = params.SCORERS, params.MASKS, params.ATTEND
-DEFAULTS = params.SCORING_DEFAULTS
-
-
-def _control(key: str, draw: Any) -> Any:
-    """A widget, or (when the facilitator hid it) the value the URL gives it."""
-    if urlstate.hidden(key):
-        return urlstate.url_value(key, params.scoring()[key])
-    return draw(disabled=urlstate.locked(key))
 
 
 def _random_params(
@@ -55,135 +46,28 @@ def _scores(scorer: str, q: torch.Tensor, k: torch.Tensor, params: dict) -> torc
     return nwcore.scaled_dot_scores(q, k)  # (1, Q, K)
 
 
-def controls() -> dict:
-    d = DEFAULTS
-    left, right = st.columns(2)
-    with left:
-        queries = _control(
-            "sc_queries",
-            lambda disabled: st.text_area(
-                t("queries"),
-                value=d["sc_queries"],
-                key="sc_queries",
-                help=t("queries_help"),
-                height=110,
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        keys = _control(
-            "sc_keys",
-            lambda disabled: st.text_area(
-                t("keys"),
-                value=d["sc_keys"],
-                key="sc_keys",
-                help=t("keys_help"),
-                height=130,
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        values = _control(
-            "sc_values",
-            lambda disabled: st.text_area(
-                t("values"),
-                value=d["sc_values"],
-                key="sc_values",
-                help=t("values_help"),
-                height=130,
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-    with right:
-        scorer = _control(
-            "sc_scorer",
-            lambda disabled: st.selectbox(
-                t("scorer"),
-                SCORERS,
-                index=SCORERS.index(d["sc_scorer"]),
-                key="sc_scorer",
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        st.caption(t(f"scorer_{scorer}"))
-        hidden = _control(
-            "sc_hidden",
-            lambda disabled: st.slider(
-                t("hidden"),
-                1,
-                16,
-                value=d["sc_hidden"],
-                key="sc_hidden",
-                help=t("hidden_help"),
-                disabled=disabled or scorer != "additive",
-                **KEEP,
-            ),
-        )
-        seed = int(
-            _control(
-                "sc_seed",
-                lambda disabled: st.number_input(
-                    t("param_seed"),
-                    min_value=0,
-                    max_value=params.SEED_MAX,
-                    value=d["sc_seed"],
-                    step=1,
-                    key="sc_seed",
-                    help=t("param_seed_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-        )
-        mask = _control(
-            "sc_mask",
-            lambda disabled: st.radio(
-                t("mask_mode"),
-                MASKS,
-                index=MASKS.index(d["sc_mask"]),
-                captions=[t(f"mask_{m}") for m in MASKS],
-                key="sc_mask",
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        attention = _control(
-            "sc_attention",
-            lambda disabled: st.radio(
-                t("attention_mode"),
-                ATTEND,
-                index=ATTEND.index(d["sc_attention"]),
-                captions=[t(f"att_{a}") for a in ATTEND],
-                key="sc_attention",
-                horizontal=True,
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-    return {
-        "queries": queries,
-        "keys": keys,
-        "values": values,
-        "scorer": scorer,
-        "hidden": int(hidden),
-        "seed": seed,
-        "mask": mask,
-        "attention": attention,
-    }
-
-
 def body() -> None:
-    specs = params.scoring()
-    with urlstate.page_frame(PAGE, specs, params.ALL_KEYS, t("scoring_title"), t("scoring_intro")):
-        inputs(controls())
+    with urlstate.page_frame(
+        PAGE, params.SCORING, params.ALL_KEYS, t("scoring_title"), t("scoring_intro")
+    ):
+        left, right = st.columns(2)
+        with left:
+            c = draw(params.SCORING, "sc_queries", "sc_keys", "sc_values")
+        with right:
+            scorer = draw(params.SCORING, "sc_scorer").sc_scorer
+            st.caption(t(f"scorer_{scorer}"))
+            off = {"sc_hidden": {"widget": {"disabled": True}}} if scorer != "additive" else {}
+            c.update(draw(params.SCORING, "sc_hidden", "sc_seed", "sc_mask", "sc_attention",
+                          changes=off))  # fmt: skip
+        if c["sc_queries"] is None or c["sc_keys"] is None or c["sc_values"] is None:
+            st.info(t("fix_inputs"))  # each box says what to fix, right under it
+            return
+        c["sc_scorer"] = scorer
+        show(c)
 
 
-def inputs(c: dict) -> None:
-    q_rows = parse_matrix(c["queries"], t("queries"))
-    k_rows = parse_matrix(c["keys"], t("keys"))
-    v_rows = parse_matrix(c["values"], t("values"))
+def show(c: dict[str, Any]) -> None:
+    q_rows, k_rows, v_rows = c["sc_queries"], c["sc_keys"], c["sc_values"]
     if len(v_rows) != len(k_rows):
         raise nwcore.NWError(t("values_count", got=len(v_rows), want=len(k_rows)))
     q = torch.tensor(q_rows, dtype=torch.float64)[None]  # (1, Q, Dq)
@@ -192,43 +76,27 @@ def inputs(c: dict) -> None:
     n_q, n_k = q.shape[1], k.shape[1]
 
     valid_lens = None
-    if c["mask"] == "shared":
+    if c["sc_mask"] == "shared":
         current = st.session_state.get("sc_valid_len")
         if current is not None and int(current) > n_k:
             st.session_state["sc_valid_len"] = n_k  # fewer keys than the length: clip it
-        length = _control(
-            "sc_valid_len",
-            lambda disabled: st.slider(
-                t("valid_len"),
-                0,
-                n_k,
-                value=min(DEFAULTS["sc_valid_len"], n_k),
-                key="sc_valid_len",
-                help=t("valid_len_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
+        fit = {"sc_valid_len": {"hi": n_k, "default": min(2, n_k)}}
+        length = draw(params.SCORING, "sc_valid_len", changes=fit).sc_valid_len
         valid_lens = torch.tensor([min(int(length), n_k)])  # (B,)
-    elif c["mask"] == "per_query":
-        text = _control(
-            "sc_valid_lens",
-            lambda disabled: st.text_input(
-                t("valid_lens"),
-                value=DEFAULTS["sc_valid_lens"],
-                key="sc_valid_lens",
-                help=t("valid_lens_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        valid_lens = torch.tensor([parse_lengths(text, n_q, n_k)])  # (B, Q)
+    elif c["sc_mask"] == "per_query":
+        counted = {"sc_valid_lens": {"check": lambda s: parse_lengths(s, n_q, n_k)}}
+        lengths = draw(params.SCORING, "sc_valid_lens", changes=counted).sc_valid_lens
+        if lengths is None:
+            return  # the box says what to fix
+        valid_lens = torch.tensor([lengths])  # (B, Q)
 
-    params = _random_params(c["scorer"], q.shape[-1], k.shape[-1], c["hidden"], c["seed"])
-    scores = _scores(c["scorer"], q, k, params)  # (1, Q, K)
+    scorer = c["sc_scorer"]
+    weights_of = _random_params(scorer, q.shape[-1], k.shape[-1], int(c["sc_hidden"]),
+                                int(c["sc_seed"]))  # fmt: skip
+    scores = _scores(scorer, q, k, weights_of)  # (1, Q, K)
     weights = nwcore.masked_softmax(scores, valid_lens)  # (1, Q, K)
-    gen = torch.Generator().manual_seed(c["seed"])
-    out = nwcore.attend(weights, v, c["attention"], generator=gen)  # (1, Q, Dv)
+    gen = torch.Generator().manual_seed(int(c["sc_seed"]))
+    out = nwcore.attend(weights, v, c["sc_attention"], generator=gen)  # (1, Q, Dv)
     allowed = (
         torch.ones(n_q, n_k, dtype=torch.bool)
         if valid_lens is None

@@ -13,23 +13,13 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts, params, urlstate
+from dashboard import charts, limits, params, urlstate
 from dashboard.common import fmt, run_page
-from dashboard.parsing import parse_numbers
+from dashboard.controls import draw
 from dashboard.text import plain, t
 
-KEEP = params.KEEP
 PAGE = "self-attention"
-MAX_TOKENS = 16
-DIMS, HEADS = params.DIMS, params.HEADS
-DEFAULTS = params.MHA_DEFAULTS
-
-
-def _control(key: str, draw: Any) -> Any:
-    """A widget, or (when the facilitator hid it) the value the URL gives it."""
-    if urlstate.hidden(key):
-        return urlstate.url_value(key, params.self_attention()[key])
-    return draw(disabled=urlstate.locked(key))
+MAX_TOKENS = limits.MAX_TOKENS
 
 
 def _embed(tokens: list[str], numbers: list[float] | None, dim: int, seed: int) -> torch.Tensor:
@@ -58,117 +48,25 @@ def _layer(dim: int, heads: int, seed: int) -> nwcore.MultiHeadAttention:
     return mha.eval()
 
 
-def controls() -> dict:
-    d = DEFAULTS
-    left, right = st.columns([3, 2])
-    with left:
-        kind = _control(
-            "mha_kind",
-            lambda disabled: st.radio(
-                t("seq_kind"),
-                ["sentence", "numbers"],
-                index=0 if d["mha_kind"] == "sentence" else 1,
-                captions=[t("seq_sentence"), t("seq_numbers")],
-                key="mha_kind",
-                horizontal=True,
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        if kind == "sentence":
-            text = _control(
-                "mha_sentence",
-                lambda disabled: st.text_input(
-                    t("sentence"),
-                    value=d["mha_sentence"],
-                    key="mha_sentence",
-                    help=t("sentence_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-        else:
-            text = _control(
-                "mha_numbers",
-                lambda disabled: st.text_input(
-                    t("numbers"),
-                    value=d["mha_numbers"],
-                    key="mha_numbers",
-                    help=t("numbers_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-        pe = _control(
-            "mha_pe",
-            lambda disabled: st.toggle(
-                t("pos_enc"),
-                value=d["mha_pe"],
-                key="mha_pe",
-                help=t("pos_enc_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-    with right:
-        dim = _control(
-            "mha_dim",
-            lambda disabled: st.select_slider(
-                t("embed_dim"),
-                DIMS,
-                value=d["mha_dim"],
-                key="mha_dim",
-                help=t("embed_dim_help"),
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        heads = _control(
-            "mha_heads",
-            lambda disabled: st.select_slider(
-                t("heads"),
-                HEADS,
-                value=d["mha_heads"],
-                key="mha_heads",
-                disabled=disabled,
-                **KEEP,
-            ),
-        )
-        seed = int(
-            _control(
-                "mha_seed",
-                lambda disabled: st.number_input(
-                    t("mha_seed"),
-                    min_value=0,
-                    max_value=params.SEED_MAX,
-                    value=d["mha_seed"],
-                    step=1,
-                    key="mha_seed",
-                    help=t("mha_seed_help"),
-                    disabled=disabled,
-                    **KEEP,
-                ),
-            )
-        )
-    return {
-        "kind": kind,
-        "text": text,
-        "pe": bool(pe),
-        "dim": int(dim),
-        "heads": int(heads),
-        "seed": seed,
-    }
-
-
 def body() -> None:
-    specs = params.self_attention()
-    with urlstate.page_frame(PAGE, specs, params.ALL_KEYS, t("mha_title"), t("mha_intro")):
-        show(controls())
+    with urlstate.page_frame(
+        PAGE, params.SELF_ATTENTION, params.ALL_KEYS, t("mha_title"), t("mha_intro")
+    ):
+        left, right = st.columns([3, 2])
+        with left:
+            c = draw(params.SELF_ATTENTION, "mha_kind")
+            text_key = "mha_sentence" if c.mha_kind == "sentence" else "mha_numbers"
+            c.update(draw(params.SELF_ATTENTION, text_key, "mha_pe"))
+        with right:
+            c.update(draw(params.SELF_ATTENTION, "mha_dim", "mha_heads", "mha_seed"))
+        if c.get("mha_numbers", "") is None:
+            return  # the Numbers box says what to fix, right under it
+        show(c)
 
 
-def show(c: dict) -> None:
-    numbers = parse_numbers(c["text"]) if c["kind"] == "numbers" else None
-    tokens = [fmt(v, 4) for v in numbers] if numbers is not None else c["text"].split()
+def show(c: dict[str, Any]) -> None:
+    numbers = c.get("mha_numbers") if c["mha_kind"] == "numbers" else None
+    tokens = [fmt(v, 4) for v in numbers] if numbers is not None else c["mha_sentence"].split()
     if not tokens:
         st.info(t("no_tokens"))
         return
@@ -179,6 +77,8 @@ def show(c: dict) -> None:
     labels = [f"{i}: {tok}" for i, tok in enumerate(tokens)]  # unique even for repeated words
     st.caption(plain(t("tokens_caption", count=len(tokens), tokens=" | ".join(tokens))))
 
+    c = {"dim": int(c["mha_dim"]), "heads": int(c["mha_heads"]), "seed": int(c["mha_seed"]),
+         "pe": bool(c["mha_pe"])}  # fmt: skip
     dim, heads = c["dim"], c["heads"]
     x = _embed(tokens, numbers, dim, c["seed"])  # (T, E)
     encoding = nwcore.sinusoidal_encoding(len(tokens), dim)  # (T, E)
