@@ -24,9 +24,31 @@ MAX_LIVE_POINTS_RD = 1000
 MAX_FULL_TRAIN_POINTS = 1000
 
 
+# Training this small is cheap (d2l's 5 epochs or one head's LOO search: ~0.01-0.3 s at the
+# book's 40-60 points), so the page trains it on the first render and shows all three poolings.
+# Several converged heads run an Adam loop (0.1-8 s measured): those wait for the Train button.
+AUTO_TRAIN_POINTS = 100
+
+
 def can_train(n_train: int, mode: str, heads: int) -> bool:
     """Whether this training fits a shared server (see MAX_FULL_TRAIN_POINTS)."""
     return n_train <= MAX_FULL_TRAIN_POINTS or (mode == "converged" and heads == 1)
+
+
+def trains_by_itself(n_train: int, mode: str, heads: int) -> bool:
+    """Whether the page shows the parametric curve without a click (see AUTO_TRAIN_POINTS)."""
+    return n_train <= AUTO_TRAIN_POINTS and (mode == "d2l" or heads == 1)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def trained(
+    x: np.ndarray, y: np.ndarray, kernel: str, heads: int, mode: str, seed: int
+) -> nwcore.TrainResult:
+    """The parametric model for these data and settings, shared between users (training is
+    deterministic given the seed; the result is only read). x, y: (K,)."""
+    return nwcore.train_parametric(
+        torch.from_numpy(x), torch.from_numpy(y), kernel, heads, mode, seed
+    )
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -194,7 +194,8 @@ def test_a_pooling_link_restores_every_control() -> None:
 
 
 def test_a_link_with_train_1_trains_on_load() -> None:
-    at = open_link("pooling", {"train": "1", "heads": "2"})
+    # 2 converged heads: not trained without a click, so the link's train=1 is what trains it
+    at = open_link("pooling", {"train": "1", "heads": "2", "mode": "converged"})
     no_errors(at)
     rows = [r for r in at.dataframe if r.value.columns[0] == "rule"][0].value["rule"]
     assert list(rows)[-2:] == ["learned, head 1", "learned, head 2"]

@@ -348,6 +348,10 @@ def _link_asks_for_training() -> bool:
     return st.query_params.get("train") == "1"
 
 
+def _trains_by_itself(c: Controls) -> bool:
+    return c.data_key[0] != CSV and compute.trains_by_itself(c.data.n_train, c.mode, c.heads)
+
+
 def training_section(c: Controls) -> nwcore.TrainResult | None:
     """The Train button; `?train=1` in a link trains on load (synthetic data: deterministic)."""
     st.subheader(t("section_train"))
@@ -382,6 +386,10 @@ def training_section(c: Controls) -> nwcore.TrainResult | None:
         clicked = False
     if clicked:
         result = train(c, bar.progress(0.0), chart)
+    elif result is None and _trains_by_itself(c):
+        x, y = compute.arrays(c.data)
+        result = compute.trained(x, y, c.kernel, c.heads, c.mode, c.seed)
+        remember("trained", c.train_key, result, keep=3)
     if result is not None:
         if not clicked:
             bar.caption(t("train_done", steps=len(result.losses), loss=result.loss))
@@ -501,7 +509,7 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
 
 def _sync_train_param(c: Controls, result: nwcore.TrainResult | None) -> None:
     """`train=1` in the URL exactly when the view shows a trained model (a link re-trains)."""
-    want = result is not None and c.data_key[0] != CSV
+    want = result is not None and c.data_key[0] != CSV and not _trains_by_itself(c)
     has = st.query_params.get("train") == "1"
     if want and not has:
         st.query_params["train"] = "1"
