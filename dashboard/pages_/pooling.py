@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts, compute, controls, limits, params, upload, urlstate
+from dashboard import charts, compute, controls, limits, live, params, upload, urlstate
 from dashboard.common import fmt, recall, remember, run_page, show_error
 from dashboard.controls import draw
 from dashboard.spec import by_key
@@ -231,6 +231,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     )
     summary = t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=", ".join(sorted(preds)))
     st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=summary)
+    live.section(q_np, x.numpy(), y.numpy(), c.kernel, c.w)  # issue 12: the in-browser w view
 
     if bool(fit.empty.any()):
         st.warning(
