@@ -70,15 +70,15 @@ class NWSession:
 
         x goes through `validate_input` first; see the module docstring for the policy.
         """
-        q = validate_input(x, self.input_dim)
-        if self.dtype is np.float64:  # a float64 model: keep every digit the caller gave
-            q = np.ascontiguousarray(np.asarray(x, dtype=np.float64))
+        q = validate_input(x, self.input_dim, self.dtype)
         y_hat, weights = self.session.run(["y_hat", "attention_weights"], {"x": q})
         return y_hat, weights
 
 
-def validate_input(x: Any, input_dim: int = 1) -> np.ndarray:
-    """x as a contiguous float32 array [batch] (input_dim 1) or [batch, d], or ExportError.
+def validate_input(x: Any, input_dim: int = 1, dtype: type = np.float32) -> np.ndarray:
+    """x as a contiguous array [batch] (input_dim 1) or [batch, d] of dtype, or ExportError.
+
+    dtype is the model's: float32, or float64 for a model exported with --dtype float64.
 
     >>> validate_input([1, 2.5]).dtype, validate_input(np.zeros((3, 2)), 2).shape
     (dtype('float32'), (3, 2))
@@ -120,12 +120,12 @@ def validate_input(x: Any, input_dim: int = 1) -> np.ndarray:
             f"x holds {int((~finite).sum())} NaN/inf value(s), the first at index {where}: "
             "drop or fill those before calling the model"
         )
-    if np.issubdtype(arr.dtype, np.floating) and arr.dtype != np.float32:
+    if dtype is np.float32 and np.issubdtype(arr.dtype, np.floating) and arr.dtype != dtype:
         if np.abs(arr).max() > _FLOAT32_MAX:
             raise ExportError(
                 f"x holds values beyond float32's range (±{_FLOAT32_MAX:.3g}): rescale them"
             )
-    return np.ascontiguousarray(arr, dtype=np.float32)
+    return np.ascontiguousarray(arr, dtype=dtype)
 
 
 def load_session(path: str | os.PathLike, prefer_gpu: bool = True) -> NWSession:

@@ -89,6 +89,8 @@ def test_offsets_and_scales_export_correctly(tmp_path, offset, scale, dtype):
     q = offset + scale * np.linspace(-1.0, 6.0, 57)  # inside and around the data
     y_hat, weights = session.run(None, {"x": q.astype(np_dtype)})
     assert y_hat.dtype == np_dtype and weights.shape == (57, 2, 30)
+    helper = export.load_session(summary.files["model"], prefer_gpu=False)
+    np.testing.assert_array_equal(helper.run(q.tolist())[0], y_hat)  # lists keep every digit
     meta = session.get_modelmeta().custom_metadata_map
     assert meta["dtype"] == dtype
     ref = _loop_reference(x, y, json.loads(meta["w"]), json.loads(meta["mixture"]), q)
