@@ -18,7 +18,7 @@ import pytest
 
 from tests.load.cluster import HAPROXY, ClassServer, check_config, haproxy_config
 from tests.load.server import ROOT, DashboardServer
-from tests.load.stclient import RunResult, StreamlitSession
+from tests.load.stclient import RunResult, StreamlitSession, run_sync
 
 needs_haproxy = pytest.mark.skipif(
     not Path(HAPROXY).exists(),
@@ -68,7 +68,7 @@ def test_sticky_sessions_and_failover(tmp_path):
     """Tabs stay on their process; when it dies they reconnect to another one and the page
     comes back from the link; `make class` then starts the dead process again."""
     with ClassServer(2, build=tmp_path) as server:
-        asyncio.run(_sticky_and_failover(server))
+        run_sync(_sticky_and_failover(server))
         assert server.restart_dead() in ([0], [1])
         assert all(b.proc.poll() is None for b in server.backends)
 
@@ -113,7 +113,7 @@ def test_closed_tab_session_is_dropped_after_the_ttl(tmp_path):
     ttl = 3
     options = {"server.disconnectedSessionTTL": str(ttl)}
     with DashboardServer(log_path=tmp_path / "ttl.log", options=options) as server:
-        asyncio.run(_resume_before_and_after_ttl(server.ws, ttl))
+        run_sync(_resume_before_and_after_ttl(server.ws, ttl))
 
 
 async def _resume_before_and_after_ttl(url: str, ttl: float) -> None:

@@ -4,7 +4,7 @@ import asyncio
 import subprocess
 
 from tests.load.server import ROOT, DashboardServer
-from tests.load.stclient import StreamlitSession
+from tests.load.stclient import StreamlitSession, run_sync
 
 
 def _untracked_files() -> set[str]:
@@ -41,13 +41,13 @@ def test_server_killed_mid_training_restarts_clean(tmp_path):
     before = _untracked_files()
     server = DashboardServer(log_path=tmp_path / "first.log").start()
     try:
-        asyncio.run(_start_training(server.ws))
+        run_sync(_start_training(server.ws))
     finally:
         server.kill()  # SIGKILL: no shutdown handlers run
     assert server.proc.returncode != 0
 
     # same port, nothing cleaned up by hand
     with DashboardServer(port=server.port, log_path=tmp_path / "second.log") as again:
-        texts = asyncio.run(_train_to_the_end(again.ws))
+        texts = run_sync(_train_to_the_end(again.ws))
     assert any("Trained in" in t for t in texts), texts
     assert _untracked_files() == before, "the crash left files behind in the repository"

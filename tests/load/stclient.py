@@ -9,6 +9,7 @@ cost of 30 Chromium tabs on a 2-core machine.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
@@ -194,3 +195,10 @@ class StreamlitSession:
 
 def _as_list(value) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def run_sync(coroutine):
+    """asyncio.run in a thread of its own, so it works where an event loop already runs
+    (the browser tests' Playwright keeps one running in pytest's thread)."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
