@@ -1,7 +1,8 @@
 """`python -m tests.bench [--quick] [--only SECTION ...]`: run the benchmarks, print markdown
 tables, and write them to tests/bench/results/<device>[-quick].md and .json.
 
-Sections: pooling (target 1), binned (2), bandwidth (3), onnx (4), dashboard (5), growth (6).
+Sections: pooling (target 1), binned (2), bandwidth (3), onnx (4), dashboard (5), growth (6),
+live (7).
 Every case runs in its own child process (see common.py for how time and memory are taken).
 """
 
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from tests.bench.common import device_label, machine, table
 
-SECTIONS = ("pooling", "binned", "bandwidth", "onnx", "dashboard", "growth")
+SECTIONS = ("pooling", "binned", "bandwidth", "onnx", "dashboard", "growth", "live")
 
 
 def main() -> None:
