@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from nwcore._checks import as_bandwidth_param, as_kernel, as_points, as_values, same_space
 from nwcore.errors import NWError
+from nwcore.frame import frame_of
 from nwcore.kernels import kernel_score
 from nwcore.limits import check_dense
 
@@ -165,6 +166,8 @@ def leave_one_out(
     `nadaraya_watson`.
     """
     xs, _, ys, w_t = _check_pooling_inputs(x, x, y, kernel, w)
+    if w_t.ndim != 0:
+        raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
     n = xs.shape[0]
     if n < 2:
         raise NWError("leave-one-out needs at least 2 points: add training data")
@@ -195,7 +198,14 @@ def _check_pooling_inputs(queries, keys, values, kernel, w):
     v = as_values(values, k.shape[0])
     w_t = as_bandwidth_param(w)
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
-    return q.to(dtype), k.to(dtype), v.to(dtype), w_t.to(dtype)
+    q, k, v, w_t = q.to(dtype), k.to(dtype), v.to(dtype), w_t.to(dtype)
+    # Pool in the frame of queries and keys (points in [-1, 1], w' = w * scale: the same
+    # weights), so x near 1e-40 or 1e300 neither underflows nor overflows. A w' beyond the
+    # largest float is the nearest-key limit already, so it is clipped there.
+    frame = frame_of(torch.cat([q, k]))
+    big = torch.finfo(dtype).max
+    w_unit = frame.w_to_unit(w_t.abs().clamp(max=big / frame.scale))
+    return frame.to_unit(q), frame.to_unit(k), v, w_unit
 
 
 def _loo_mask(start: int, stop: int, n: int) -> torch.Tensor:

@@ -21,6 +21,7 @@ import torch
 from nwcore._checks import as_kernel, as_points, as_values, as_whole
 from nwcore.bandwidth import StepCallback, loo_bandwidth, silverman
 from nwcore.errors import NWError
+from nwcore.frame import Frame, frame_of
 from nwcore.limits import check_training
 from nwcore.parametric import MAX_HEADS, ParametricNW
 
@@ -50,6 +51,7 @@ class TrainResult:
     mode: str
     losses: list[float] = field(default_factory=list)  # LOO MSE before each step
     loss: float = math.nan  # LOO MSE of the final model
+    frame: Frame | None = None  # the training x's frame, where predictions are computed
 
     @property
     def w(self) -> list[float]:
@@ -76,8 +78,9 @@ class TrainResult:
         if (q.ndim == 1) != (self.x.ndim == 1) or (q.ndim == 2 and q.shape[1] != self.x.shape[1]):
             dim = 1 if self.x.ndim == 1 else self.x.shape[1]
             raise NWError(f"queries must have {dim} feature(s) like the training x")
+        frame = self.frame or frame_of(self.x)
         with torch.no_grad():
-            return self.model(q, self.x, self.y)
+            return _in_frame(self.model, frame, frame.to_unit(q), frame.to_unit(self.x), self.y)
 
 
 def train_parametric(
@@ -111,46 +114,69 @@ def train_parametric(
     check_training(n, config.mode, heads)
     dtype = torch.promote_types(xs.dtype, ys.dtype)
     xs, ys = xs.to(dtype), ys.to(dtype)
-    gen = torch.Generator().manual_seed(int(seed))
+    # Train in the data's frame (points in [-1, 1], w' = w * scale: the same weights), so x at
+    # 1e-40 or 1e300 neither underflows nor overflows; the model keeps w per unit of x.
+    frame = frame_of(xs)
+    xu = frame.to_unit(xs)  # (N,) or (N, D)
+    gen = torch.Generator().manual_seed(seed)
     if config.mode == "d2l":
         w0 = torch.rand(heads, generator=gen, dtype=torch.float32).to(dtype)  # the book's init
         model = ParametricNW(heads, kernel, w_init=w0).to(dtype)
-        return _train_d2l(model, xs, ys, config, callback)
-    return _train_converged(xs, ys, kernel, heads, config, callback)
+        result = _train_d2l(model, frame, xu, ys, config, callback)
+    else:
+        result = _train_converged(frame, xu, ys, kernel, heads, config, callback)
+    result.x = xs
+    return result
 
 
 def _loo_mask(n: int) -> torch.Tensor:
     return ~torch.eye(n, dtype=torch.bool)  # (N, N): key i hidden from query i
 
 
-def _train_d2l(model, x, y, config, callback) -> TrainResult:
+def _in_frame(model: ParametricNW, frame: Frame, q, x, y, mask=None):
+    """The model's forward on points in the frame: w per unit of x becomes w * scale there."""
+    params = {"w": frame.w_to_unit(model.w), "mix_logits": model.mix_logits}
+    return torch.func.functional_call(model, params, (q, x, y, mask))
+
+
+def _train_d2l(model, frame, x, y, config, callback) -> TrainResult:
+    """The book's SGD on w per unit of x (x here in the frame; w' = w * scale inside)."""
     mask = _loo_mask(x.shape[0])
     opt = torch.optim.SGD(model.parameters(), lr=config.lr)
     losses = []
     for epoch in range(config.epochs):
         opt.zero_grad()
-        y_hat, _ = model(x, x, y, mask)  # (N,)
+        y_hat, _ = _in_frame(model, frame, x, x, y, mask)  # (N,)
         sq = (y_hat - y) ** 2  # (N,)
         sq.sum().backward()  # the book's summed loss
         opt.step()
         losses.append(float(sq.detach().mean()))
         _report(callback, epoch + 1, losses[-1], model)
-    return TrainResult(model, x, y, "d2l", losses, _final_loss(model, x, y, mask))
+    loss = _final_loss(model, frame, x, y, mask)
+    return TrainResult(model, x, y, "d2l", losses, loss, frame)
 
 
-def _train_converged(x, y, kernel, heads, config, callback) -> TrainResult:
+def _train_converged(frame, x, y, kernel, heads, config, callback) -> TrainResult:
+    """x in the frame; widths found there come back per unit of x (w = w' / scale)."""
+
+    def report(step: int, loss: float, w_unit: float) -> None:
+        callback(step, loss, frame.w_from_unit(w_unit))
+
     # One head: the exact 1-D search over the bandwidth, for every kernel.
-    search = loo_bandwidth(x, y, kernel, callback=callback if heads == 1 else None)
+    one = callback is not None and heads == 1
+    search = loo_bandwidth(x, y, kernel, callback=report if one else None)
     if heads == 1:
-        model = ParametricNW(1, kernel, w_init=torch.tensor([search.w], dtype=x.dtype))
-        return TrainResult(model, x, y, "converged", list(search.losses), search.loss)
+        w = torch.tensor([frame.w_from_unit(search.w)], dtype=x.dtype)
+        model = ParametricNW(1, kernel, w_init=w)
+        return TrainResult(model, x, y, "converged", list(search.losses), search.loss, frame)
     # Several heads: L-BFGS on log w and the mixture, heads spread around the 1-head optimum
     # (from 4x narrower to 4x wider), so each can specialise.
     h0 = search.h if math.isfinite(search.h) else silverman(x)
     spread = torch.linspace(-2.0, 2.0, heads, dtype=x.dtype)
     log_w = (-math.log(h0) - spread * math.log(2.0)).requires_grad_()  # (H,)
     mix = torch.zeros(heads, dtype=x.dtype, requires_grad=True)  # (H,)
-    model = ParametricNW(heads, kernel, w_init=log_w.detach().exp()).to(x.dtype)
+    model = ParametricNW(heads, kernel, w_init=frame.w_from_unit(log_w.detach().exp()))
+    model = model.to(x.dtype)
     mask = _loo_mask(x.shape[0])
     opt = torch.optim.LBFGS([log_w, mix], lr=1.0, max_iter=20, line_search_fn="strong_wolfe")
 
@@ -165,12 +191,13 @@ def _train_converged(x, y, kernel, heads, config, callback) -> TrainResult:
         loss = float(opt.step(closure).detach())
         losses.append(loss)
         with torch.no_grad():
-            model.w.copy_(log_w.exp())
+            model.w.copy_(frame.w_from_unit(log_w.exp()))
             model.mix_logits.copy_(mix)
         _report(callback, step + 1, loss, model)
         if step and abs(losses[-2] - loss) <= config.tol * max(abs(loss), 1e-300):
             break
-    return TrainResult(model, x, y, "converged", losses, _final_loss(model, x, y, mask))
+    loss = _final_loss(model, frame, x, y, mask)
+    return TrainResult(model, x, y, "converged", losses, loss, frame)
 
 
 def _loo_loss_fn(model, log_w, mix, x, y, mask) -> torch.Tensor:
@@ -180,9 +207,9 @@ def _loo_loss_fn(model, log_w, mix, x, y, mask) -> torch.Tensor:
     return ((y_hat - y) ** 2).mean()
 
 
-def _final_loss(model, x, y, mask) -> float:
+def _final_loss(model, frame, x, y, mask) -> float:
     with torch.no_grad():
-        y_hat, _ = model(x, x, y, mask)
+        y_hat, _ = _in_frame(model, frame, x, x, y, mask)
         return float(((y_hat - y) ** 2).mean())
 
 

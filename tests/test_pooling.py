@@ -255,3 +255,31 @@ def test_leave_one_out_without_weights_matches_an_explicit_loop(monkeypatch):
         want.append(float((k * y[others]).sum() / k.sum()))
     assert got.weights is None
     torch.testing.assert_close(got.y_hat, torch.tensor(want, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e155, 1e-40, 1e-300])
+@pytest.mark.parametrize("dim", [1, 2])
+@pytest.mark.parametrize("kernel", list(nwcore.KERNELS))
+def test_pooling_at_extreme_scales_equals_pooling_at_unit_scale(scale, dim, kernel):
+    # u = |x - x_i| w is the same for (x, w) and (x * s, w / s): so must the predictions be
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(40, dim, generator=g, dtype=torch.float64) * 5
+    x = x[:, 0] if dim == 1 else x
+    y = x.reshape(40, -1).sum(1).sin()
+    want = nwcore.nadaraya_watson(x[:9], x, y, kernel, 1.7).y_hat
+    got = nwcore.nadaraya_watson(x[:9] * scale, x * scale, y, kernel, 1.7 / scale).y_hat
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+    want = nwcore.leave_one_out(x, y, kernel, 1.7).y_hat
+    got = nwcore.leave_one_out(x * scale, y, kernel, 1.7 / scale).y_hat
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_pooling_near_1e8_in_float32_matches_a_float64_loop_in_centred_coordinates():
+    x = 1e8 + torch.arange(0.0, 64.0, 2.0)  # float32 holds these exactly; x^2 does not
+    y = (x - 1e8).cos()
+    q = x[3:6] + 1.0
+    got = nwcore.nadaraya_watson(q, x, y, "gaussian", 0.5).y_hat
+    d = (q.double()[:, None] - x.double()[None, :]) * 0.5  # exact differences
+    k = torch.exp(-0.5 * d**2)
+    want = (k @ y.double()) / k.sum(1)
+    torch.testing.assert_close(got.double(), want, rtol=1e-6, atol=1e-6)

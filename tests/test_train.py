@@ -208,3 +208,29 @@ def test_one_head_converged_training_has_no_dense_limit():
     res = nwcore.train_parametric(x, y, mode="converged")
     # the noise variance is the floor of any leave-one-out error
     assert 0.009 < res.loss < 0.0105
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e155, 1e-40])
+@pytest.mark.parametrize("heads", [1, 2])
+def test_converged_training_at_extreme_scales_equals_training_at_unit_scale(scale, heads):
+    # the optimum is scale-equivariant: x * s gives the bandwidths * s and the same loss
+    # (d2l is not: its w0 ~ U[0, 1) and lr are per unit of x, as in the book)
+    d = nwcore.make_dataset("classic", n_train=30)
+    x = d.x_train
+    ref = nwcore.train_parametric(x, d.y_train, mode="converged", heads=heads)
+    res = nwcore.train_parametric(x * scale, d.y_train, mode="converged", heads=heads)
+    assert math.isfinite(res.loss)
+    assert res.loss == pytest.approx(ref.loss, rel=1e-9)
+    for got, want in zip(res.bandwidth, ref.bandwidth, strict=True):
+        assert got == pytest.approx(want * scale, rel=1e-6)
+    q = x[:4] * scale
+    torch.testing.assert_close(res.predict(q)[0], ref.predict(x[:4])[0], rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("scale", [1e300, 1e155, 1e-40])
+def test_d2l_training_at_extreme_scales_gives_a_finite_loss_and_predictions(scale):
+    d = nwcore.make_dataset("classic", n_train=30)
+    x2 = torch.stack([d.x_train, d.x_train.flip(0)], 1) * scale  # (N, 2): |x|^2 would overflow
+    res = nwcore.train_parametric(x2, d.y_train, mode="d2l", heads=2)
+    assert math.isfinite(res.loss) and all(math.isfinite(w) for w in res.w)
+    assert torch.isfinite(res.predict(x2[:5])[0]).all()
