@@ -9,6 +9,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard import chart_data as cd
 from dashboard.text import current_lang, t
 
 # One colour per series, fixed so the legend reads the same on every page and setting.
@@ -59,12 +60,12 @@ def heat_frame(
     q_idx, k_idx = np.meshgrid(rows, cols, indexing="ij")  # (Q', K')
     return pd.DataFrame(
         {
-            "qi": q_idx.ravel(),
-            "ki": k_idx.ravel(),
-            t("f_query"): np.round(query_x[q_idx.ravel()], 4),
-            t("f_key"): np.round(key_x[k_idx.ravel()], 4),
-            t("f_weight"): np.round(weights.ravel(), 5),
-            "panel": panel,
+            cd.QI: q_idx.ravel(),
+            cd.KI: k_idx.ravel(),
+            cd.QUERY: np.round(query_x[q_idx.ravel()], 4),
+            cd.KEY: np.round(key_x[k_idx.ravel()], 4),
+            cd.WEIGHT: np.round(weights.ravel(), 5),
+            cd.PANEL: panel,
         }
     )
 
@@ -90,8 +91,7 @@ def fit_with_heatmaps(
     few strings, so it is built (and schema-checked) by altair once per structure and cached;
     each rerun only attaches its data. That keeps a rerun cheap when a class shares a server.
     """
-    s_f = t("f_series")
-    series = tuple(s for s in SERIES_COLORS if s in set(curves[s_f]))
+    series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
     has_heat = not heat.empty
     template = _fit_template(
         series, len(panels), x_label, y_label, len(points) > 0, len(empty) > 0, has_heat,
@@ -114,9 +114,10 @@ def _fit_template(
     has_points: bool,
     has_empty: bool,
     has_heat: bool,
-    lang: str,  # field names and titles are translated: one template per language
+    lang: str,  # titles are translated (field names are not): one template per language
 ) -> str:
-    x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
+    x_f, y_f, s_f = cd.X, cd.Y, cd.CURVE
+    tx, ty, ts = t("f_x"), t("f_y"), t("f_series")
     query = alt.selection_point(
         name="query",
         fields=["qi"],
@@ -129,7 +130,7 @@ def _fit_template(
         alt.Color(
             f"{s_f}:N",
             scale=alt.Scale(domain=list(series), range=[SERIES_COLORS[s] for s in series]),
-            legend=alt.Legend(title=None, orient="top"),
+            legend=alt.Legend(title=None, orient="top", labelExpr=_label_expr(series)),
         )
         if series
         else alt.value(SERIES_COLORS["truth"])  # every curve hidden: nothing to colour
@@ -155,9 +156,9 @@ def _fit_template(
             y=y_enc,
             opacity=alt.value(0),
             tooltip=[
-                f"{s_f}:N",
-                alt.Tooltip(f"{x_f}:Q", format=".3f"),
-                alt.Tooltip(f"{y_f}:Q", format=".3f"),
+                alt.Tooltip(f"{s_f}:N", title=ts),
+                alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
+                alt.Tooltip(f"{y_f}:Q", format=".3f", title=ty),
             ],
         )
         .add_params(query)
@@ -175,8 +176,8 @@ def _fit_template(
                 x=x_enc,
                 y=y_enc,
                 tooltip=[
-                    alt.Tooltip(f"{x_f}:Q", format=".3f"),
-                    alt.Tooltip(f"{y_f}:Q", format=".3f"),
+                    alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
+                    alt.Tooltip(f"{y_f}:Q", format=".3f", title=ty),
                 ],
             ),
         )
@@ -184,12 +185,20 @@ def _fit_template(
         layers.append(
             alt.Chart(alt.NamedData(name="empty"))
             .mark_point(shape="cross", size=90, color="black", filled=True, clip=True)
-            .encode(x=x_enc, y=y_enc, tooltip=[f"{s_f}:N", alt.Tooltip(f"{x_f}:Q", format=".3f")])
+            .encode(
+                x=x_enc,
+                y=y_enc,
+                tooltip=[
+                    alt.Tooltip(f"{s_f}:N", title=ts),
+                    alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
+                ],
+            )
         )
     fit = alt.layer(*layers).properties(title="", height=320, width="container")
     if not has_heat:
         return json.dumps(fit.to_dict())
-    q_f, k_f, w_f = t("f_query"), t("f_key"), t("f_weight")
+    q_f, k_f, w_f = cd.QUERY, cd.KEY, cd.WEIGHT
+    tq, tk, tw = t("f_query"), t("f_key"), t("f_weight")
     cell = 230 if n_panels > 1 else 320
     heatmap = (
         alt.Chart(alt.NamedData(name="heat"))
@@ -200,13 +209,13 @@ def _fit_template(
             color=alt.Color(
                 f"{w_f}:Q",
                 scale=alt.Scale(scheme=HEAT_SCHEME, type="sqrt", domainMin=0),
-                legend=alt.Legend(title=w_f),
+                legend=alt.Legend(title=tw),
             ),
             opacity=alt.condition(query, alt.value(1.0), alt.value(0.25)),
             tooltip=[
-                alt.Tooltip(f"{q_f}:Q", format=".3f"),
-                alt.Tooltip(f"{k_f}:Q", format=".3f"),
-                alt.Tooltip(f"{w_f}:Q", format=".4f"),
+                alt.Tooltip(f"{q_f}:Q", format=".3f", title=tq),
+                alt.Tooltip(f"{k_f}:Q", format=".3f", title=tk),
+                alt.Tooltip(f"{w_f}:Q", format=".4f", title=tw),
             ],
         )
         .properties(width=cell, height=cell)
@@ -223,10 +232,18 @@ def _fit_template(
     return json.dumps(alt.vconcat(fit, heatmap).resolve_scale(color="independent").to_dict())
 
 
+def _label_expr(series: tuple[str, ...]) -> str:
+    """Vega expression showing each curve's translated name in the legend (data keep the key)."""
+    expr = "datum.label"
+    for name in reversed(series):
+        expr = f"datum.label === {json.dumps(name)} ? {json.dumps(t('series_' + name))} : {expr}"
+    return expr
+
+
 def loss_chart(steps: list[int], losses: list[float]) -> dict:
     """Leave-one-out MSE per training step (log scale when it spans decades), as a spec."""
-    s_f, l_f = t("loss_step"), t("loss_value")
-    frame = pd.DataFrame({s_f: steps, l_f: losses})
+    frame = cd.loss_frame(steps, losses)
+    l_f = cd.LOSS
     positive = bool((frame[l_f] > 0).all())
     log_scale = positive and frame[l_f].max() > 10 * frame[l_f].min()
     spec = json.loads(_loss_template(log_scale, current_lang()))
@@ -236,14 +253,21 @@ def loss_chart(steps: list[int], losses: list[float]) -> dict:
 
 @functools.lru_cache(maxsize=8)
 def _loss_template(log_scale: bool, lang: str) -> str:
-    s_f, l_f = t("loss_step"), t("loss_value")
+    s_f, l_f = cd.STEP, cd.LOSS
     chart = (
         alt.Chart(alt.NamedData(name="loss"))
         .mark_line(point=True)
         .encode(
-            x=alt.X(f"{s_f}:Q", axis=alt.Axis(tickMinStep=1, format="d")),
-            y=alt.Y(f"{l_f}:Q", scale=alt.Scale(type="log" if log_scale else "linear", zero=False)),
-            tooltip=[f"{s_f}:Q", alt.Tooltip(f"{l_f}:Q", format=".5g")],
+            x=alt.X(f"{s_f}:Q", title=t("loss_step"), axis=alt.Axis(tickMinStep=1, format="d")),
+            y=alt.Y(
+                f"{l_f}:Q",
+                title=t("loss_value"),
+                scale=alt.Scale(type="log" if log_scale else "linear", zero=False),
+            ),
+            tooltip=[
+                alt.Tooltip(f"{s_f}:Q", title=t("loss_step")),
+                alt.Tooltip(f"{l_f}:Q", format=".5g", title=t("loss_value")),
+            ],
         )
         .properties(title=t("loss_title"), height=200, width="container")
     )

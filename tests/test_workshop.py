@@ -78,7 +78,7 @@ def test_contract_labels_and_chart_fields_are_the_same_in_both_languages() -> No
 
 def test_chart_text_follows_the_language_on_one_server() -> None:
     """charts.py caches chart templates per language: a zh session after an en one gets zh
-    field names, and an en session after that gets English ones again."""
+    titles, and an en session after that gets English ones again; field names never change."""
     import json
 
     specs = {}
@@ -88,8 +88,8 @@ def test_chart_text_follows_the_language_on_one_server() -> None:
         charts = [json.loads(e.proto.spec) for e in at.get("vega_lite_chart")]
         spec = json.dumps(charts, ensure_ascii=False)
         specs.setdefault(lang, []).append(spec)
-    # the encodings name the same fields as the data they are drawn from
-    assert '"field": "权重"' in specs["zh"][0] and '"field": "weight"' not in specs["zh"][0]
+    # stable field names (dashboard.chart_data) in every language; only titles are translated
+    assert '"field": "weight"' in specs["zh"][0] and '"title": "权重"' in specs["zh"][0]
     for spec in specs["en"]:
         assert '"field": "weight"' in spec and "权重" not in spec
 

@@ -12,7 +12,7 @@ import streamlit as st
 import torch
 
 import nwcore
-from dashboard import charts, compute, controls, limits, live, params, upload, urlstate
+from dashboard import chart_data, charts, compute, controls, limits, live, params, upload, urlstate
 from dashboard.common import fmt, recall, remember, run_page, show_error
 from dashboard.controls import draw
 from dashboard.spec import by_key
@@ -186,25 +186,26 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
         preds["parametric"], param_weights = result.predict(q)  # (Q,), (Q, H, K)
 
     shown = set(draw(params.POOLING, "curves").curves or [])
-    x_f, y_f, s_f = t("f_x"), t("f_y"), t("f_series")
     q_np = q.numpy()
     frames = []
     if data.y_truth is not None and "truth" in shown:
-        frames.append(_curve(q_np, data.y_truth.numpy(), "truth"))
+        frames.append(chart_data.curve_frame(q_np, data.y_truth.numpy(), "truth"))
     for name, y_hat in preds.items():
         if name in shown:
-            frames.append(_curve(q_np, y_hat.numpy(), name))
-    curves = pd.concat(frames) if frames else pd.DataFrame({x_f: [], y_f: [], s_f: [], "qi": []})
+            frames.append(chart_data.curve_frame(q_np, y_hat.numpy(), name))
+    curves = pd.concat(frames) if frames else chart_data.empty_curves()
     points = (
-        pd.DataFrame({x_f: x.numpy(), y_f: y.numpy()})
+        chart_data.points_frame(x.numpy(), y.numpy())
         if "training points" in shown
-        else pd.DataFrame({x_f: [], y_f: []})
+        else chart_data.points_frame()
     )
 
     empty_rows = []
     if "nonparametric" in shown and bool(fit.empty.any()):
         mask = fit.empty.numpy()
-        empty_rows.append(_curve(q_np[mask], fit.y_hat.numpy()[mask], "nonparametric"))
+        empty_rows.append(
+            chart_data.curve_frame(q_np[mask], fit.y_hat.numpy()[mask], "nonparametric")
+        )
     param_empty_heads: list[int] = []
     param_empty = np.zeros(len(q_np), dtype=bool)
     if result is not None and c.kernel in nwcore.COMPACT_KERNELS:
@@ -214,9 +215,11 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
                 param_empty |= empty.numpy()
         if "parametric" in shown and param_empty.any():
             empty_rows.append(
-                _curve(q_np[param_empty], preds["parametric"].numpy()[param_empty], "parametric")
+                chart_data.curve_frame(
+                    q_np[param_empty], preds["parametric"].numpy()[param_empty], "parametric"
+                )
             )
-    empty = pd.concat(empty_rows) if empty_rows else pd.DataFrame({x_f: [], y_f: [], s_f: []})
+    empty = pd.concat(empty_rows) if empty_rows else chart_data.empty_curves()
 
     heat, panels, reduced = _heat_cells(c, q_np, x.numpy(), fit.weights.numpy(), param_weights)
     chart = charts.fit_with_heatmaps(
@@ -258,10 +261,6 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     if reduced:
         st.caption(reduced)
     return preds
-
-
-def _curve(x: np.ndarray, y: np.ndarray, series: str) -> pd.DataFrame:
-    return pd.DataFrame({t("f_x"): x, t("f_y"): y, t("f_series"): series, "qi": np.arange(len(x))})
 
 
 def _heat_cells(
