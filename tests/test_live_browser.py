@@ -16,7 +16,7 @@ import torch
 
 import nwcore
 from dashboard import live
-from tests.load.server import CHROMIUM, CHROMIUM_ARGS, DashboardServer
+from tests.load.server import CHROMIUM
 
 pytestmark = [
     pytest.mark.browser,
@@ -46,19 +46,16 @@ EMBED_JS = """async ([spec, logws]) => {
 
 
 @pytest.fixture(scope="module")
-def page() -> Iterator[object]:
-    with DashboardServer() as dashboard, sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 2400})
-            page.set_default_timeout(90_000)
-            page.goto(dashboard.http)
-            page.locator("input[type=range]").first.wait_for(state="attached")
-            yield page
-        finally:
-            browser.close()
+def page(server, browser) -> Iterator[object]:
+    """One page on the shared dashboard server (tests/conftest.py), kept for the module."""
+    page = browser.new_page(viewport={"width": 1400, "height": 2400})
+    try:
+        page.set_default_timeout(90_000)
+        page.goto(server)
+        page.locator("input[type=range]").first.wait_for(state="attached")
+        yield page
+    finally:
+        page.close()
 
 
 def _data(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
