@@ -24,7 +24,7 @@ needs_haproxy = pytest.mark.skipif(
     not Path(HAPROXY).exists(),
     reason=f"HAProxy not installed at {HAPROXY} (.ci/run installs it; apt-get install haproxy)",
 )
-LINK = "seed=4242&kernel=boxcar&w=2&train=1"  # a participant's view, as its address bar has it
+LINK = "seed=4242&kernel=boxcar&w=2&heads=2&mode=converged&train=1"  # trains only when asked
 
 
 def _seeds(result: RunResult) -> set[int]:
