@@ -12,6 +12,7 @@ from typing import Any
 
 import torch
 
+from nwcore import breakpoints
 from nwcore._checks import as_points, as_values
 from nwcore.binned import linear_binning
 from nwcore.errors import NWError
@@ -127,6 +128,9 @@ def loo_bandwidth(
     the best basin (the objective can have several); a 1-D search then narrows it to `rtol`
     in log h: Brent's method for the smooth Gaussian objective, golden-section search for
     the piecewise ones of compact kernels. Works for every kernel, smooth or not.
+    Boxcar with at most `nwcore.breakpoints.MAX_POINTS` points: its objective is piecewise
+    constant between pairwise distances, so every interval is scored (`nwcore.breakpoints`)
+    and the best few are evaluated exactly: the true optimum, no grid.
 
     Fast paths (1-D x): each exact evaluation only sums over each point's window of sorted
     keys, in fused attention for wide Gaussian windows; grid widths with narrow windows are
@@ -152,6 +156,12 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
                 callback(len(losses), loss, math.exp(-log_h))
         return exact[log_h]
 
+    if kernel == "boxcar" and xs.shape[0] <= breakpoints.MAX_POINTS:
+        # piecewise constant: the best of the intervals between pairwise distances, exactly
+        dist = objective.dist if objective.dist is not None else pairwise_distance(xs, xs)
+        for h in breakpoints.boxcar_candidates(dist, ys, objective.h_min, objective.h_max):
+            evaluate(math.log(h))
+        return _result(exact, losses)
     lo, hi = math.log(objective.h_min), math.log(objective.h_max)
     grid = [lo + (hi - lo) * i / (_GRID - 1) for i in range(_GRID)]
     # Screening: the binned objective where it is accurate (large 1-D data), else exact.
@@ -173,6 +183,10 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
         _brent(evaluate, a, b, rtol, start=grid[best] if a < grid[best] < b else None)
     else:  # compact kernels: piecewise objective, golden-section search as it always was
         _golden(evaluate, a, b, rtol)
+    return _result(exact, losses)
+
+
+def _result(exact: dict[float, float], losses: list[float]) -> BandwidthSearch:
     best_log_h = min(exact, key=lambda g: (exact[g], g))
     h = math.exp(best_log_h)
     return BandwidthSearch(
