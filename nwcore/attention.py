@@ -15,6 +15,7 @@ from torch import Tensor, nn
 
 from nwcore._checks import as_probability, as_whole
 from nwcore.errors import NWError
+from nwcore.limits import check_dense
 
 __all__ = [
     "AdditiveAttention",
@@ -441,6 +442,7 @@ class AdditiveAttention(nn.Module):
         query_size = as_whole(query_size, "query_size", 1)
         key_size = as_whole(key_size, "key_size", 1)
         num_hiddens = as_whole(num_hiddens, "num_hiddens", 1)
+        check_dense(num_hiddens, query_size + key_size + 1, what="AdditiveAttention's weights")
         self.W_q = nn.Linear(query_size, num_hiddens, bias=False)
         self.W_k = nn.Linear(key_size, num_hiddens, bias=False)
         self.w_v = nn.Linear(num_hiddens, 1, bias=False)
@@ -507,6 +509,7 @@ class BilinearAttention(nn.Module):
         super().__init__()
         query_size = as_whole(query_size, "query_size", 1)
         key_size = as_whole(key_size, "key_size", 1)
+        check_dense(query_size, key_size, what="BilinearAttention's weights")
         self.W = nn.Parameter(torch.empty(query_size, key_size))
         nn.init.xavier_uniform_(self.W)
         self.dropout = nn.Dropout(as_probability(dropout))
@@ -542,7 +545,7 @@ def attend(
     Hard modes pick a single key, so no gradient flows to ``weights``. A row whose
     weights are all zero (a fully masked query) pools to zeros in every mode.
     """
-    if mode not in ATTEND_MODES:
+    if not isinstance(mode, str) or mode not in ATTEND_MODES:
         raise NWError(f"unknown attend mode {mode!r}; use one of {', '.join(ATTEND_MODES)}.")
     _check_rank("weights", weights, 3, "(B, Q, K)")
     _check_rank("values", values, 3, "(B, K, Dv)")
@@ -637,6 +640,12 @@ class MultiHeadAttention(nn.Module):
         self.head_dim = embed_dim // num_heads
         self.kdim = embed_dim if kdim is None else as_whole(kdim, "kdim", 1)
         self.vdim = embed_dim if vdim is None else as_whole(vdim, "vdim", 1)
+        check_dense(
+            embed_dim,
+            3 * embed_dim + self.kdim + self.vdim,
+            what="MultiHeadAttention's weights",
+            way_out="use a smaller embed_dim, kdim or vdim",
+        )
         self.dropout = as_probability(dropout)
         self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.k_proj = nn.Linear(self.kdim, embed_dim, bias=bias)

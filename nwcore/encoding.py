@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from nwcore._checks import as_probability, as_real, as_whole
 from nwcore.errors import NWError
+from nwcore.limits import check_dense
 
 __all__ = ["PositionalEncoding", "sinusoidal_encoding"]
 
@@ -27,6 +28,7 @@ def sinusoidal_encoding(
     """
     as_whole(num_positions, "num_positions", 0)  # 0 positions: an empty (0, D) table
     as_whole(dim, "dim", 1)
+    check_dense(num_positions, dim, what="the positional table", way_out="use fewer positions")
     if as_real(base, "base", hint="the usual value is 10000.0") <= 0:
         raise NWError(f"base must be > 0, got {base!r}; the usual value is 10000.0.")
     pos = torch.arange(num_positions, dtype=torch.float64).unsqueeze(1)  # (P, 1)

@@ -145,8 +145,6 @@ def nadaraya_watson(
     need_weights=True a (Q, K) above nwcore.DENSE_BYTES_LIMIT is refused before allocating.
     """
     q, k, v, w_t = _check_pooling_inputs(queries, keys, values, kernel, w)
-    if w_t.ndim != 0:
-        raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
     if need_weights:
         _check_dense_weights(q, k, "nadaraya_watson")
     return _pool(q, k, v, kernel, w_t, loo=False, need_weights=need_weights)
@@ -166,8 +164,6 @@ def leave_one_out(
     `nadaraya_watson`.
     """
     xs, _, ys, w_t = _check_pooling_inputs(x, x, y, kernel, w)
-    if w_t.ndim != 0:
-        raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
     n = xs.shape[0]
     if n < 2:
         raise NWError("leave-one-out needs at least 2 points: add training data")
@@ -197,6 +193,8 @@ def _check_pooling_inputs(queries, keys, values, kernel, w):
     same_space(q, k)
     v = as_values(values, k.shape[0])
     w_t = as_bandwidth_param(w)
+    if w_t.ndim != 0:
+        raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     q, k, v, w_t = q.to(dtype), k.to(dtype), v.to(dtype), w_t.to(dtype)
     # Pool in the frame of queries and keys (points in [-1, 1], w' = w * scale: the same
@@ -268,6 +266,9 @@ def gaussian_nw_dot_product(
     to cancellation in float32; use float64 there or the distance form.
     """
     q, k, v, w_t = _check_pooling_inputs(queries, keys, values, "gaussian", w)
+    # points lie in [-1, 1]: w^2 below max^(1/2) keeps every feature product finite, and a
+    # w that large already gives the nearest key
+    w_t = w_t.clamp(max=torch.finfo(w_t.dtype).max ** 0.25)
     q_feat, k_feat = gaussian_dot_product_features(q, k, w_t)
     empty = torch.zeros(q.shape[0], dtype=torch.bool)
     if not need_weights:
