@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from nwcore import breakpoints
-from nwcore._checks import as_points, as_values
+from nwcore._checks import as_points, as_real, as_values
 from nwcore.binned import linear_binning
 from nwcore.errors import NWError
 from nwcore.fast import (
@@ -94,7 +94,8 @@ def loo_mse(x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0) -> float:
     1.5
     """
     xs, ys = _check_xy(x, y, kernel)
-    return float(_LooObjective(xs, ys, kernel)(float(w)))
+    w = as_real(w, "w", hint="give the kernel width as a number, e.g. w=1.0")
+    return float(_LooObjective(xs, ys, kernel)(w))
 
 
 @dataclass(frozen=True)

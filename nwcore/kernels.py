@@ -35,6 +35,11 @@ def check_kernel(kernel: str) -> str:
     >>> check_kernel("gaussian")
     'gaussian'
     """
+    if not isinstance(kernel, str):
+        raise NWError(
+            f"kernel must be a name (a str), got {type(kernel).__name__} {kernel!r}: "
+            f"choose one of {', '.join(KERNELS)}"
+        )
     if kernel not in KERNELS:
         raise NWError(f"unknown kernel {kernel!r}: choose one of {', '.join(KERNELS)}")
     return kernel

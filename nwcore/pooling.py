@@ -5,7 +5,8 @@ Queries and keys are (Q,) and (K,) for 1-D data, or (Q, D) and (K, D) in R^D, wh
 distance is the Euclidean norm. Values are (K,).
 
 Empty windows. A compact kernel (boxcar, epanechnikov, triangular) can leave a query with no
-key inside |u| < 1. Such a query takes the value of its nearest key (ties share equally):
+key where K(u) > 0 (|u| <= 1 for boxcar, |u| < 1 for the other two). Such a query takes
+the value of its nearest key (ties share equally):
 the limit of the estimate as the window widens until it reaches a key, and what the Gaussian
 kernel gives as w grows without bound. `PoolingResult.empty` marks those queries, so a caller
 can tell it happened. The same rule covers a Gaussian whose scores all underflow to -inf.

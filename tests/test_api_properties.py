@@ -165,9 +165,6 @@ def test_attention_with_any_argument_gives_nwerror_or_its_result(arg, value):
         _no_nan(out)
 
 
-# bandwidth.py (owned by the bandwidth work) still converts w with float() and looks kernel
-# names up in a dict: strict, so these fail loudly once it uses nwcore._checks.
-@pytest.mark.xfail(strict=True, reason="bandwidth.py does not yet check w and kernel types")
 @pytest.mark.parametrize(
     "call",
     [
