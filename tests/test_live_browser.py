@@ -53,6 +53,8 @@ def page(server, browser) -> Iterator[object]:
         page.set_default_timeout(90_000)
         page.goto(server)
         page.locator("input[type=range]").first.wait_for(state="attached")
+        # the page's own charts drawn: Streamlit's vega-embed bundle is loaded by then
+        page.locator('[data-testid="stVegaLiteChart"] canvas').first.wait_for()
         yield page
     finally:
         page.close()
