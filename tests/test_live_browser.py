@@ -16,6 +16,7 @@ import torch
 
 import nwcore
 from dashboard import live
+from tests.bench.live import EMBED_PRELUDE
 from tests.load.server import CHROMIUM
 
 pytestmark = [
@@ -25,14 +26,9 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 # Embed a spec with Streamlit's vega-embed; return the curve (xq, y_hat, empty) at log10 w.
-EMBED_JS = """async ([spec, logws]) => {
-  const js = [...document.scripts].map(s => s.src).concat(
-    performance.getEntriesByType('resource').map(r => r.name));
-  const path = js.find(s => /loadVegaEmbed\\.[^/]*\\.js$/.test(s));
-  const {embed} = await (await import(path)).t();
-  const div = document.createElement('div'); document.body.appendChild(div);
-  const res = await embed(div, spec, {actions: false});
-  const name = res.vgSpec.data.map(d => d.name).find(n => {
+EMBED_JS = (
+    EMBED_PRELUDE
+    + """  const name = res.vgSpec.data.map(d => d.name).find(n => {
     const v = res.view.data(n); return v.length && 'y_hat' in v[0] && !('v' in v[0]);
   });
   const out = [];
@@ -43,6 +39,7 @@ EMBED_JS = """async ([spec, logws]) => {
   res.view.finalize(); div.remove();
   return out;
 }"""
+)
 
 
 @pytest.fixture(scope="module")

@@ -15,14 +15,19 @@ from dashboard import live
 from tests.bench.common import table
 from tests.load.server import CHROMIUM, CHROMIUM_ARGS, DashboardServer
 
-SWEEP_JS = """async ([spec, logws]) => {
+# Embed `spec` with the page's own (Streamlit's) vega-embed as `res`; the caller's JS goes on.
+EMBED_PRELUDE = """async ([spec, logws]) => {
   const js = [...document.scripts].map(s => s.src).concat(
     performance.getEntriesByType('resource').map(r => r.name));
   const path = js.find(s => /loadVegaEmbed\\.[^/]*\\.js$/.test(s));
   const {embed} = await (await import(path)).t();
   const div = document.createElement('div'); document.body.appendChild(div);
   const res = await embed(div, spec, {actions: false});
-  const frame = () => new Promise(r => requestAnimationFrame(() => r()));
+"""
+
+SWEEP_JS = (
+    EMBED_PRELUDE
+    + """  const frame = () => new Promise(r => requestAnimationFrame(() => r()));
   const times = [];
   for (const lw of logws) {
     const t0 = performance.now();
@@ -33,6 +38,7 @@ SWEEP_JS = """async ([spec, logws]) => {
   res.view.finalize(); div.remove();
   return times;
 }"""
+)
 
 # (label, keys, queries): the book's size, the live maximum (MAX_LIVE_CELLS), beyond it (binned)
 CASES = [
