@@ -23,10 +23,9 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.load.server import ROOT, DashboardServer, _die_with_parent, free_port
+from tests.load.server import ROOT, DashboardServer, _die_with_parent, free_port, wait_healthy
 
 HAPROXY = os.environ.get("HAPROXY", shutil.which("haproxy") or "/usr/sbin/haproxy")
 BUILD = ROOT / "build" / "class"
@@ -160,16 +159,8 @@ class ClassServer:
             preexec_fn=_die_with_parent,
         )
         log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proxy.poll() is not None:
-                raise RuntimeError(f"HAProxy exited with code {self.proxy.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.http}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.2)
+        if wait_healthy(self.http, self.proxy, "HAProxy", timeout):
+            return
         raise RuntimeError(f"HAProxy did not answer on {self.http} in {timeout} s")
 
     def process_of(self, cookies: dict[str, str]) -> int | None:

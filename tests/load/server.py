@@ -97,16 +97,8 @@ class DashboardServer:
 
     def wait_ready(self, timeout: float = 90.0) -> DashboardServer:
         """Wait until /_stcore/health answers; stop the process and raise if it does not."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the dashboard exited with code {self.proc.returncode}")
-            try:
-                with urllib.request.urlopen(f"{self.http}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.3)
+        if wait_healthy(self.http, self.proc, "the dashboard", timeout):
+            return self
         self.stop()
         raise RuntimeError(f"the dashboard did not answer on port {self.port} in {timeout} s")
 
@@ -143,3 +135,19 @@ class DashboardServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def wait_healthy(http: str, proc: subprocess.Popen, what: str, timeout: float) -> bool:
+    """Poll http's /_stcore/health until it answers 200 (True) or timeout passes (False);
+    raise if `proc` (the server, or the proxy in front of it) exits meanwhile."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"{http}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.3)
+    return False
