@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from nwcore import kernels
 from nwcore.errors import NWError
 
 
@@ -87,11 +88,10 @@ def as_bandwidth_param(w: Any, name: str = "w") -> torch.Tensor:
     return t
 
 
-def as_kernel(kernel: Any) -> str:
-    """A kernel name (a str from KERNELS), or NWError listing the names."""
-    from nwcore.kernels import check_kernel
-
-    return check_kernel(kernel)
+def as_kernel(kernel: Any) -> kernels.Kernel:
+    """The kernel table's entry for a name (checked: NWError listing the names), or the entry
+    itself when given one, so a call path checks its kernel once and passes the entry down."""
+    return kernels.as_kernel(kernel)
 
 
 def as_whole(value: Any, name: str, lo: int, hi: int | None = None) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from nwcore import breakpoints
-from nwcore._checks import as_points, as_real, as_values
+from nwcore._checks import as_kernel, as_points, as_real, as_values
 from nwcore.binned import linear_binning
 from nwcore.errors import NWError
 from nwcore.fast import (
@@ -23,7 +23,7 @@ from nwcore.fast import (
     window_radius,
     windowed_sums,
 )
-from nwcore.kernels import check_kernel
+from nwcore.kernels import Kernel
 from nwcore.pooling import kernel_attention, pairwise_distance
 
 __all__ = ["silverman", "scott", "loo_mse", "loo_bandwidth", "BandwidthSearch"]
@@ -93,6 +93,7 @@ def loo_mse(x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0) -> float:
     >>> loo_mse([0.0, 1.0, 2.0], [0.0, 1.0, 2.0], "constant", 1.0)
     1.5
     """
+    kernel = as_kernel(kernel)
     xs, ys = _check_xy(x, y, kernel)
     w = as_real(w, "w", hint="give the kernel width as a number, e.g. w=1.0")
     return float(_LooObjective(xs, ys, kernel)(w))
@@ -139,6 +140,7 @@ def loo_bandwidth(
     binned objective (O(n) each) and only the best basin is evaluated exactly. `losses`,
     `evaluations` and the callback cover the exact evaluations only; `loss` is the least.
     """
+    kernel = as_kernel(kernel)
     xs, ys = _check_xy(x, y, kernel)
     return _search(xs, ys, kernel, callback, rtol)
 
@@ -157,7 +159,7 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
                 callback(len(losses), loss, math.exp(-log_h))
         return exact[log_h]
 
-    if kernel == "boxcar" and xs.shape[0] <= breakpoints.MAX_POINTS:
+    if kernel.steps and xs.shape[0] <= breakpoints.MAX_POINTS:
         # piecewise constant: the best of the intervals between pairwise distances, exactly
         dist = objective.dist if objective.dist is not None else pairwise_distance(xs, xs)
         for h in breakpoints.boxcar_candidates(dist, ys, objective.h_min, objective.h_max):
@@ -283,8 +285,7 @@ def _brent(
                 v, fv = u, fu
 
 
-def _check_xy(x: Any, y: Any, kernel: str) -> tuple[torch.Tensor, torch.Tensor]:
-    check_kernel(kernel)
+def _check_xy(x: Any, y: Any, kernel: Kernel) -> tuple[torch.Tensor, torch.Tensor]:
     xs = as_points(x, "x")
     ys = as_values(y, xs.shape[0], "y")
     if xs.shape[0] < 3:
@@ -305,9 +306,9 @@ class _LooObjective:
     in R^D: the (N, N) distances, cached while they fit in memory.
     """
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, kernel: str):
-        self.x, self.y, self.kernel = x, y, kernel
-        self.smooth = kernel == "gaussian"
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, kernel: str | Kernel):
+        self.x, self.y, self.kernel = x, y, as_kernel(kernel)  # an entry passes unchecked
+        self.smooth = self.kernel.quadratic
         n = x.shape[0]
         self.keys = None
         self.dist = None
@@ -356,7 +357,7 @@ class _LooObjective:
 
     def _windowed(self, a: float) -> float:
         keys = self.keys
-        if self.kernel == "constant" or a == 0.0:  # mean of the others
+        if self.kernel.flat or a == 0.0:  # mean of the others
             pred = (keys.y.sum() - keys.y) / (keys.n - 1)
             return float((pred - keys.y).square().mean())
         radius = window_radius(self.kernel, a, self.dmin, self.tail)
@@ -389,7 +390,7 @@ class _LooObjective:
         the others. Same numbers as __call__, far less overhead for the grid's small h."""
         out: list[float | None] = [None] * len(ws)
         keys = self.keys
-        if keys is None or self.kernel == "constant":
+        if keys is None or self.kernel.flat:
             return out
         a_all = [abs(w) for w in ws]
         order = sorted((i for i in range(len(ws)) if a_all[i] > 0), key=lambda i: -a_all[i])
@@ -425,17 +426,11 @@ class _LooObjective:
             yb = keys.y.unfold(0, band, 1).index_select(0, first)  # (N, B)
             a = torch.tensor([a_all[i] for i in idx], dtype=keys.x.dtype, device=first.device)
             a = a[:, None, None]  # (H, 1, 1)
-            if self.kernel == "gaussian":  # exp(-(w^2/2)(d^2 - d_min^2)), one product per w
+            if self.kernel.quadratic:  # exp(-(w^2/2)(d^2 - d_min^2)), one product per w
                 gap = self.dmin[:, None].square() - d.square()  # (N, B) <= 0 but the own key
                 wts = (gap[None] * (0.5 * a.square())).clamp_(min=-floor).exp_()  # (H, N, B)
             else:
-                u = d.abs()[None] * a  # (H, N, B)
-                if self.kernel == "boxcar":
-                    wts = u.le_(1.0)
-                elif self.kernel == "epanechnikov":
-                    wts = u.square_().neg_().add_(1.0).clamp_(min=0.0)
-                else:  # triangular
-                    wts = u.neg_().add_(1.0).clamp_(min=0.0)
+                wts = self.kernel.weight(d.abs()[None] * a)  # (H, N, B) K(u) / K(0)
             wts = wts.masked_fill_(~valid, 0.0)  # (H, N, B); the own key may be inf here
             den = wts.sum(-1)  # (H, N)
             pred = (wts * yb).sum(-1) / den
@@ -467,7 +462,7 @@ class _LooObjective:
         # the Gaussian underflows past 39 h: no need to convolve further out
         reach = min(size - 1, int(39.0 * h / step) + 1)
         offsets = torch.arange(-reach, reach + 1, dtype=keys.x.dtype, device=keys.x.device)
-        taps = torch.exp(-0.5 * (offsets * (step / h)).square())  # (2L+1,) K(0) = 1
+        taps = self.kernel.weight(offsets.abs() * (step / h))  # (2L+1,) K(u) / K(0)
         n_fft = 1 << math.ceil(math.log2(size + 2 * reach + 1))
         spec = torch.fft.rfft(torch.stack([counts, sums]), n=n_fft) * torch.fft.rfft(taps, n=n_fft)
         smooth = torch.fft.irfft(spec, n=n_fft)[:, reach : reach + size]  # (2, G)

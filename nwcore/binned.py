@@ -34,7 +34,7 @@ import torch
 from nwcore._checks import as_bandwidth_param, as_float_tensor, as_points, check_finite
 from nwcore.errors import NWError
 from nwcore.fast import nadaraya_watson_fast
-from nwcore.kernels import check_kernel, kernel_value
+from nwcore.kernels import as_kernel, kernel_value
 
 __all__ = ["BinnedResult", "nw_binned", "linear_binning"]
 
@@ -131,7 +131,7 @@ def nw_binned(
     queries (Q,) or None for the grid itself; the grid spans the keys and the queries, so
     nothing is extrapolated. convolution: "auto", "direct" or "fft". Cost O(N + Q + G log G).
     """
-    check_kernel(kernel)
+    kernel = as_kernel(kernel)
     xs = _as_vector(x, "x", check=False)  # checked by its min and max below
     ys = _as_vector(y, "y")
     if ys.shape[0] != xs.shape[0]:
@@ -164,7 +164,7 @@ def nw_binned(
     size = grid_size
     step = (hi - lo) / (size - 1)
     grid = torch.linspace(lo, hi, size, dtype=dtype, device=xs.device)  # (G,)
-    if kernel == "constant" or a == 0.0 or step == 0.0:  # every key weighs the same
+    if kernel.flat or a == 0.0 or step == 0.0:  # every key weighs the same
         mean = ys.mean()
         n_out = size if qs is None else qs.shape[0]
         flat = mean.expand(size).clone()
@@ -179,8 +179,8 @@ def nw_binned(
 
     counts, sums = linear_binning(xs, ys, lo, step, size)  # (G,), (G,)
     reach = size - 1  # offsets the kernel can reach on the grid
-    if kernel != "gaussian":
-        reach = min(reach, int(math.floor(1.0 / (a * step))) + 1)
+    if kernel.compact:
+        reach = min(reach, int(math.floor(kernel.radius / (a * step))) + 1)
     offsets = torch.arange(-reach, reach + 1, dtype=dtype, device=xs.device)  # (2L+1,)
     taps = kernel_value(offsets.abs() * (step * a), kernel)  # (2L+1,) K at the grid offsets
     conv = convolution if convolution != "auto" else ("direct" if size <= _DIRECT_GRID else "fft")

@@ -37,7 +37,9 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
+from nwcore._checks import as_kernel
 from nwcore.errors import NWError
+from nwcore.kernels import Kernel
 from nwcore.pooling import PoolingResult, _check_pooling_inputs, nadaraya_watson
 
 __all__ = ["FAST_METHODS", "nadaraya_watson_fast", "negligible_score", "SortedKeys"]
@@ -87,17 +89,18 @@ def nadaraya_watson_fast(
     """
     if method not in FAST_METHODS:
         raise NWError(f"unknown method {method!r}: choose one of {', '.join(FAST_METHODS)}")
+    kernel = as_kernel(kernel)
     q, k, v, w_t = _check_pooling_inputs(queries, keys, values, kernel, w)
     if w_t.ndim != 0:
         raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
     a = abs(float(w_t))
     if method == "auto":
-        method = "window" if q.ndim == 1 else ("sdpa" if kernel == "gaussian" else "chunked")
+        method = "window" if q.ndim == 1 else ("sdpa" if kernel.quadratic else "chunked")
     if method == "window" and q.ndim != 1:
         raise NWError("method='window' needs 1-D queries and keys; use 'sdpa' or 'chunked'")
-    if method == "sdpa" and kernel != "gaussian":
+    if method == "sdpa" and not kernel.quadratic:
         raise NWError("method='sdpa' is the Gaussian kernel only; use 'window' or 'chunked'")
-    if kernel == "constant" or a == 0.0:  # every key weighs the same: average pooling
+    if kernel.flat or a == 0.0:  # every key weighs the same: average pooling
         return PoolingResult(
             y_hat=v.mean().expand(q.shape[0]).clone(),
             weights=None,
@@ -224,7 +227,7 @@ def _window_pool(q, k, v, kernel, a) -> tuple[torch.Tensor, torch.Tensor]:
     radius = window_radius(kernel, a, dmin, negligible_score(q.dtype))
     lo, hi = window_bounds(keys.x, qs, radius, near_range)
     blocks = None
-    if kernel == "gaussian" and _fused(q):
+    if kernel.quadratic and _fused(q):
         blocks = _blocks(lo, hi, 1 << 62, _SDPA_ROWS, qs, a)
         if len(blocks) * _MIN_FUSED_ROWS > qs.shape[0]:
             blocks = None  # narrow windows: many tiny fused calls lose to plain sums
@@ -240,15 +243,16 @@ def _window_pool(q, k, v, kernel, a) -> tuple[torch.Tensor, torch.Tensor]:
     return y_hat, empty
 
 
-def window_radius(kernel: str, a: float, dmin: torch.Tensor, tail: float) -> torch.Tensor:
+def window_radius(kernel: Kernel, a: float, dmin: torch.Tensor, tail: float) -> torch.Tensor:
     """Half-width in x of each query's window: |x - x_i| <= radius holds every key that can
-    weigh anything. Gaussian: d^2 <= d_min^2 + 2 tail / w^2; compact: d <= 1 / w. Widened by
-    a few ulps so that rounding at the edge never drops a key the exact formula keeps."""
+    weigh anything. Gaussian: d^2 <= d_min^2 + 2 tail / w^2; else d <= kernel radius / w
+    (all keys where the kernel never vanishes). Widened by a few ulps so that rounding at the
+    edge never drops a key the exact formula keeps."""
     eps = torch.finfo(dmin.dtype).eps
-    if kernel == "gaussian":
+    if kernel.quadratic:
         r = torch.sqrt(dmin.square() + 2.0 * tail / (a * a))
     else:
-        r = torch.full_like(dmin, 1.0 / a)
+        r = torch.full_like(dmin, kernel.radius / a)
     return r * (1.0 + 64 * eps)
 
 
@@ -356,7 +360,7 @@ def _sdpa_all(q, k, v, a) -> torch.Tensor:
 def windowed_sums(
     qs: torch.Tensor,
     keys: SortedKeys,
-    kernel: str,
+    kernel: Kernel,
     a: float,
     lo: torch.Tensor,
     hi: torch.Tensor,
@@ -388,7 +392,7 @@ def windowed_sums(
         qb = qs[s:e, None]  # (rows, 1)
         kb = keys.x[None, k_lo:k_hi]  # (1, keys)
         d = torch.sub(qb, kb, out=scratch[: (e - s) * (k_hi - k_lo)].view(e - s, k_hi - k_lo))
-        if kernel == "gaussian":  # exp(-(w^2/2)(d^2 - d_min^2)): the row max taken out exactly
+        if kernel.quadratic:  # exp(-(w^2/2)(d^2 - d_min^2)): the row max taken out exactly
             top = half_a2 * dmin[s:e, None].square()  # (rows, 1)
             wts = torch.addcmul(top, d, d, value=-half_a2, out=d)  # (rows, keys) scores
             wts = wts.clamp_(min=-floor).exp_()  # no subnormal exp: see negligible_score
@@ -430,7 +434,7 @@ def _banded_sums(qs, keys, kernel, a, lo, hi, dmin, self_index, band):
         if self_index is not None:
             valid &= cols != self_index[s:e, None]
         d = qs[s:e, None] - x_bands.index_select(0, first)  # (rows, B)
-        if kernel == "gaussian":
+        if kernel.quadratic:
             top = half_a2 * dmin[s:e, None].square()
             wts = torch.addcmul(top, d, d, value=-half_a2).clamp_(min=-floor).exp_()
         else:
@@ -487,17 +491,10 @@ def fused_loo(keys: SortedKeys, a: float, lo, hi) -> tuple[torch.Tensor, torch.T
     return pred, redo
 
 
-def _compact_weights(d: torch.Tensor, kernel: str, a: float) -> torch.Tensor:
-    """Compact kernel weights from differences d = x - x_i, in place: 0 outside the window.
+def _compact_weights(d: torch.Tensor, kernel: Kernel, a: float) -> torch.Tensor:
+    """Kernel weights K(u) / K(0) from differences d = x - x_i, in place: 0 outside the window.
 
     Constant factors (the 3/4 of the Epanechnikov kernel) cancel in the ratio and are left
     out. u = |d| w as in the plain path, so the window edges fall where they fall there.
     """
-    u = d.abs_().mul_(a)  # (rows, keys)
-    if kernel == "boxcar":
-        return u.le_(1.0)  # 1 inside |u| <= 1, else 0, in u's dtype
-    if kernel == "epanechnikov":
-        return u.square_().neg_().add_(1.0).clamp_(min=0.0)  # (1 - u^2)_+
-    if kernel == "triangular":
-        return u.neg_().add_(1.0).clamp_(min=0.0)  # (1 - |u|)_+
-    raise NWError(f"not a compact kernel: {kernel!r}")  # pragma: no cover
+    return kernel.weight(d.abs_().mul_(a))  # (rows, keys)

@@ -13,6 +13,7 @@ from torch import nn
 
 from nwcore._checks import as_kernel, as_whole
 from nwcore.errors import NWError
+from nwcore.kernels import Kernel
 from nwcore.pooling import kernel_attention, pairwise_distance
 
 __all__ = ["ParametricNW", "MAX_HEADS"]
@@ -35,11 +36,12 @@ class ParametricNW(nn.Module):
     """
 
     def __init__(
-        self, heads: int = 1, kernel: str = "gaussian", w_init: torch.Tensor | None = None
+        self, heads: int = 1, kernel: str | Kernel = "gaussian", w_init: torch.Tensor | None = None
     ):
         super().__init__()
         heads = as_whole(heads, "heads", 1, MAX_HEADS)
-        self.kernel = as_kernel(kernel)
+        self.kernel_entry = as_kernel(kernel)  # the table entry the forward reads
+        self.kernel = self.kernel_entry.name
         self.heads = heads
         if w_init is None:
             w_init = torch.rand(heads)
@@ -63,7 +65,7 @@ class ParametricNW(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         dist = pairwise_distance(queries, keys)  # (Q, K)
-        weights, _ = kernel_attention(dist, self.w, self.kernel, mask)  # (Q, H, K)
+        weights, _ = kernel_attention(dist, self.w, self.kernel_entry, mask)  # (Q, H, K)
         head_out = weights @ values  # (Q, H)
         y_hat = head_out @ self.mixture()  # (Q,)
         return y_hat, weights

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from nwcore._checks import as_bandwidth_param, as_kernel, as_points, as_values, same_space
 from nwcore.errors import NWError
 from nwcore.frame import frame_of
-from nwcore.kernels import kernel_score
+from nwcore.kernels import TABLE, Kernel
 from nwcore.limits import check_dense
 
 __all__ = [
@@ -69,7 +69,7 @@ def pairwise_distance(queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor
 def kernel_attention(
     dist: torch.Tensor,
     w: torch.Tensor,
-    kernel: str = "gaussian",
+    kernel: str | Kernel = "gaussian",
     mask: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Attention weights from distances: softmax over keys of log K(dist * w).
@@ -82,11 +82,12 @@ def kernel_attention(
     used (leave-one-out passes ~eye). Returns weights (Q, K) or (Q, H, K) and empty (Q,) or
     (Q, H).
     """
+    score = as_kernel(kernel).score
     if w.ndim == 1:  # one bandwidth per head
         dist = dist.unsqueeze(-2)  # (Q, 1, K)
         w = w[:, None]  # (H, 1)
         mask = None if mask is None else mask.unsqueeze(-2)  # (Q, 1, K)
-    scores = kernel_score(dist * w, kernel)  # (Q, [H,] K)
+    scores = score(dist * w)  # (Q, [H,] K) log K
     if mask is not None:
         scores = scores.masked_fill(~mask, -math.inf)
     empty = torch.isneginf(scores).all(dim=-1)  # (Q, [H])
@@ -145,6 +146,7 @@ def nadaraya_watson(
     (Q, K) weights are not kept and queries are processed in chunks to bound memory; with
     need_weights=True a (Q, K) above nwcore.DENSE_BYTES_LIMIT is refused before allocating.
     """
+    kernel = as_kernel(kernel)
     q, k, v, w_t = _check_pooling_inputs(queries, keys, values, kernel, w)
     if need_weights:
         _check_dense_weights(q, k, "nadaraya_watson")
@@ -164,6 +166,7 @@ def leave_one_out(
     need_weights=False pools in chunks without keeping the (N, N) weights, as in
     `nadaraya_watson`.
     """
+    kernel = as_kernel(kernel)
     xs, _, ys, w_t = _check_pooling_inputs(x, x, y, kernel, w)
     n = xs.shape[0]
     if n < 2:
@@ -188,7 +191,8 @@ def _check_dense_weights(q: torch.Tensor, k: torch.Tensor, what: str) -> None:
 
 
 def _check_pooling_inputs(queries, keys, values, kernel, w):
-    as_kernel(kernel)
+    """Checked (q, k, v, w) in the frame of queries and keys; `kernel` must be a table entry
+    already (the caller's `as_kernel`, the one check of its call path)."""
     q = as_points(queries, "queries")
     k = as_points(keys, "keys")
     same_space(q, k)
@@ -266,7 +270,7 @@ def gaussian_nw_dot_product(
     builds the (Q, K) matrix on backends that have a fused kernel. Large |x| w loses digits
     to cancellation in float32; use float64 there or the distance form.
     """
-    q, k, v, w_t = _check_pooling_inputs(queries, keys, values, "gaussian", w)
+    q, k, v, w_t = _check_pooling_inputs(queries, keys, values, TABLE["gaussian"], w)
     # points lie in [-1, 1]: w^2 below max^(1/2) keeps every feature product finite, and a
     # w that large already gives the nearest key
     w_t = w_t.clamp(max=torch.finfo(w_t.dtype).max ** 0.25)

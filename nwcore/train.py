@@ -103,7 +103,7 @@ def train_parametric(
     config = config or TrainConfig(mode=mode)
     if not isinstance(config.mode, str) or config.mode not in MODES:
         raise NWError(f"unknown training mode {config.mode!r}: choose 'd2l' or 'converged'")
-    as_kernel(kernel)
+    kernel = as_kernel(kernel)  # the table entry, passed down: checked once
     heads = as_whole(heads, "heads", 1, MAX_HEADS)
     seed = as_whole(seed, "seed", 0)
     xs = as_points(x, "x")
