@@ -63,7 +63,6 @@ def case_binned(n: int, h: float, queries: int = 0, check: bool = True) -> dict[
 
 
 def case_fftkde(n: int, h: float) -> dict[str, Any]:
-    import numpy as np
     import torch
 
     import nwcore
