@@ -76,6 +76,9 @@ def test_binned_bandwidth_warns_at_the_grids_resolution_limit():
         ({"x": torch.arange(9.0), "y": torch.arange(9.0), "grid_size": 8}, "grid_size"),
         ({"x": torch.arange(9.0), "y": torch.arange(9.0), "grid_size": 1e3}, "grid_size"),
         ({"x": torch.tensor([0.0, 1.0, math.nan]), "y": torch.arange(3.0)}, "x"),
+        ({"x": "abc", "y": torch.arange(3.0)}, "x"),
+        ({"x": torch.arange(9.0), "y": torch.arange(8.0)}, "y"),
+        ({"x": torch.arange(9.0), "y": torch.arange(9.0), "grid_size": True}, "grid_size"),
     ],
 )
 def test_binned_bandwidth_refuses_bad_input(kwargs, message):
