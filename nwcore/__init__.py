@@ -21,7 +21,14 @@ from nwcore.attention import (
     self_attention,
     valid_lens_to_mask,
 )
-from nwcore.bandwidth import BandwidthSearch, loo_bandwidth, loo_mse, scott, silverman
+from nwcore.bandwidth import (
+    BandwidthSearch,
+    loo_bandwidth,
+    loo_bandwidth_binned,
+    loo_mse,
+    scott,
+    silverman,
+)
 from nwcore.binned import BinnedResult, linear_binning, nw_binned
 from nwcore.data import (
     DATASETS,
@@ -89,6 +96,7 @@ __all__ = [
     "scott",
     "loo_mse",
     "loo_bandwidth",
+    "loo_bandwidth_binned",
     "BandwidthSearch",
     # memory limit of the dense paths (one limit for the library, export and dashboard)
     "DENSE_BYTES_LIMIT",
