@@ -249,6 +249,7 @@ TEXT: dict[str, str] = {
     "att_sample": "hard (sample a key)",
     "scores_title": "Scores (query x key)",
     "weights_title": "Attention weights (query x key)",
+    "weights_used_title": "Weights used by {mode}: 1 for the key each query took",
     "masked": "masked",
     "outputs_title": "Pooled outputs",
     "outputs_caption": (
@@ -329,6 +330,7 @@ TEXT: dict[str, str] = {
     "f_key": "key",
     "f_weight": "weight",
     "f_score": "score",
+    "f_softmax": "softmax weight",
     "f_panel": "panel",
     "f_position": "position",
     "f_feature": "feature",

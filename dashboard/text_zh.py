@@ -239,6 +239,7 @@ TEXT_ZH: dict[str, str] = {
     "att_sample": "硬注意力（按权重抽样一个键）",
     "scores_title": "评分（查询 x 键）",
     "weights_title": "注意力权重（查询 x 键）",
+    "weights_used_title": "{mode}实际使用的权重：每个查询选中的键为 1",
     "masked": "已遮蔽",
     "outputs_title": "汇聚输出",
     "outputs_caption": (
@@ -301,6 +302,7 @@ TEXT_ZH: dict[str, str] = {
     "f_key": "键",
     "f_weight": "权重",
     "f_score": "评分",
+    "f_softmax": "softmax 权重",
     "f_panel": "面板",
     "f_position": "位置",
     "f_feature": "特征",
