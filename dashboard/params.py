@@ -19,6 +19,16 @@ from dashboard.text import t
 
 CSV = "csv"
 SERIES = ("truth", "training points", "average", "nonparametric", "parametric")
+SERIES_LABELS = {s: f"series_{s.split()[-1]}" for s in SERIES}  # "training points": points
+
+
+def labels(prefix: str, options: tuple[str, ...]) -> dict[str, str]:
+    """The text key shown for each option: prefix + option.
+
+    >>> labels("att_", ("soft", "argmax"))
+    {'soft': 'att_soft', 'argmax': 'att_argmax'}
+    """
+    return {o: prefix + o for o in options}
 
 
 # --- w: a log grid whose window follows the data's scale ----------------------------------
@@ -152,7 +162,15 @@ POOLING = (
         part_of="w",
     ),
     _count("heads", "heads", 1, 1, L.MAX_HEADS),
-    Control("mode", "radio", "mode", "d2l", options=L.MODES, help="mode_help", captions="mode_"),
+    Control(
+        "mode",
+        "radio",
+        "mode",
+        "d2l",
+        options=L.MODES,
+        help="mode_help",
+        labels=labels("mode_", L.MODES),
+    ),
     Control(
         "curves",
         "pills",
@@ -160,6 +178,7 @@ POOLING = (
         list(SERIES),
         options=SERIES,
         help="curves_help",
+        labels=SERIES_LABELS,
     ),
 )
 
@@ -208,7 +227,14 @@ SCORING = (
     _matrix_box("sc_queries", "queries", "1, 0\n0, 1\n1, 1", 110),
     _matrix_box("sc_keys", "keys", "1, 0\n0.7, 0.7\n0, 1\n-1, 0", 130),
     _matrix_box("sc_values", "values", "1\n2\n3\n4", 130),
-    Control("sc_scorer", "select", "scorer", "scaled_dot", options=SCORERS),
+    Control(
+        "sc_scorer",
+        "select",
+        "scorer",
+        "scaled_dot",
+        options=SCORERS,
+        labels=labels("scorer_opt_", SCORERS),
+    ),
     _count("sc_hidden", "hidden", 8, 1, L.SCORER_HIDDEN_MAX),
     _seed("sc_seed", "param_seed", 0),
     Control(
@@ -217,7 +243,7 @@ SCORING = (
         "mask_mode",
         "none",
         options=("none", "shared", "per_query"),
-        captions="mask_",
+        labels=labels("mask_", ("none", "shared", "per_query")),
     ),
     _count("sc_valid_len", "valid_len", 2, 0, L.MAX_ROWS),
     Control(
@@ -229,7 +255,7 @@ SCORING = (
         "attention_mode",
         "soft",
         options=("soft", "argmax", "sample"),
-        captions="att_",
+        labels=labels("att_", ("soft", "argmax", "sample")),
         widget={"horizontal": True},
     ),
 )
@@ -251,7 +277,7 @@ SELF_ATTENTION = (
         "seq_kind",
         "sentence",
         options=("sentence", "numbers"),
-        captions="seq_",
+        labels=labels("seq_", ("sentence", "numbers")),
         widget={"horizontal": True},
     ),
     Control(
