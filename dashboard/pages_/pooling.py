@@ -424,7 +424,7 @@ def bandwidth_section(c: Controls, result: nwcore.TrainResult | None) -> None:
             t("bw_col_mix"): ["" if r[3] is None else fmt(r[3], 3) for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="bandwidth_table")
+    st.dataframe(table, hide_index=True, key="bandwidth_table", height="content")  # 8 heads fit
     if result is None:
         st.caption(t("bw_untrained"))
     elif result.mode == "d2l":

@@ -137,7 +137,7 @@ def show(c: dict[str, Any]) -> None:
         index=q_names,
         columns=[t("col_out", j=j + 1) for j in range(r.out.shape[-1])],
     )
-    st.dataframe(outputs, key="outputs_table")
+    st.dataframe(outputs, key="outputs_table", height="content")  # every row, no inner scroll
     st.caption(t("outputs_caption"))
 
 
