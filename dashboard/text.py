@@ -378,7 +378,7 @@ TEXT: dict[str, str] = {
     ),
     "train_from_link": "This link asks for a trained model: training now (same data, same seed).",
     "train_too_large": (
-        "Training in {mode} mode with {heads} head(s) builds all N x N pairs with gradients at "
+        "Training ({mode}) with {heads} head(s) builds all N x N pairs with gradients at "
         "every step; with {n} points that is too heavy for a shared server. Lower n_train to "
         "{max} or less, or use converged mode with 1 head (fast at any n)."
     ),
