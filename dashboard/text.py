@@ -253,7 +253,7 @@ TEXT: dict[str, str] = {
     "att_sample": "hard (sample a key)",
     "scores_title": "Scores (query x key)",
     "weights_title": "Attention weights (query x key)",
-    "weights_used_title": "Weights used by {mode}: 1 for the key each query took",
+    "weights_used_title": "Weights used by {mode}",
     "masked": "masked",
     "outputs_title": "Pooled outputs",
     "outputs_caption": (

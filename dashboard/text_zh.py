@@ -243,7 +243,7 @@ TEXT_ZH: dict[str, str] = {
     "att_sample": "硬注意力（按权重抽样一个键）",
     "scores_title": "评分（查询 x 键）",
     "weights_title": "注意力权重（查询 x 键）",
-    "weights_used_title": "{mode}实际使用的权重：每个查询选中的键为 1",
+    "weights_used_title": "{mode}实际使用的权重",
     "masked": "已遮蔽",
     "outputs_title": "汇聚输出",
     "outputs_caption": (
