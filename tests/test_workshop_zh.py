@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pyarrow as pa
 import pytest
@@ -246,3 +247,48 @@ def english_sentences(units: list[str]) -> list[str]:
 def test_no_english_sentences_from_outside_the_text_table_in_chinese(page) -> None:
     units = visible_units(open_zh(page))
     assert not english_sentences(units), english_sentences(units)
+
+
+def _param(at: AppTest, key: str) -> list[str]:
+    value = at.query_params.get(key)
+    return [] if value is None else list(value) if isinstance(value, list) else [value]
+
+
+def test_links_carry_option_values_not_their_labels_in_both_languages() -> None:
+    link = {"mode": "converged", "heads": "2", "curves": ["truth", "average"]}
+    shared = {}
+    for lang in ("zh", "en"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params.update({**link, "lang": lang})
+        at.run()
+        assert not at.exception and not at.warning, [w.value for w in at.warning]
+        assert at.radio(key="mode").value == "converged"
+        assert list(at.pills(key="curves").value) == ["truth", "average"]
+        label = TEXT_ZH["mode_converged"] if lang == "zh" else text.TEXT["mode_converged"]
+        assert label in at.radio(key="mode").options
+        (url,) = [c.value for c in at.code if "://" in c.value]
+        shared[lang] = {k: v for k, v in parse_qs(urlsplit(url).query).items() if k != "lang"}
+        # a choice made on the page goes into the address as its value
+        at.radio(key="mode").set_value("d2l").run()
+        at.pills(key="curves").set_value(["average"]).run()
+        assert "mode" not in at.query_params  # the default is left out
+        assert _param(at, "curves") == ["average"]
+    assert (
+        shared["zh"]
+        == shared["en"]
+        == {
+            "mode": ["converged"],
+            "heads": ["2"],
+            "curves": ["truth", "average"],
+        }
+    )
+
+
+def test_a_scoring_choice_in_chinese_writes_its_value_into_the_link() -> None:
+    at = open_zh("scoring")
+    at.radio(key="sc_attention").set_value("argmax").run()
+    at.selectbox(key="sc_scorer").set_value("dot").run()
+    assert not at.exception, at.exception
+    assert _param(at, "sc_attention") == ["argmax"]
+    assert _param(at, "sc_scorer") == ["dot"]
+    assert TEXT_ZH["att_argmax"] in at.radio(key="sc_attention").options
