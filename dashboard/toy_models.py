@@ -24,10 +24,7 @@ from dataclasses import dataclass
 import torch
 
 import nwcore
-
-SCORERS = ("additive", "dot", "scaled_dot", "bilinear")  # dashboard.params.SCORERS
-ATTENTION = ("soft", "argmax", "sample")
-
+from dashboard.params import SCORERS
 
 # --- page 2: scoring functions ------------------------------------------------------------
 
