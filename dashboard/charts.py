@@ -20,6 +20,7 @@ SERIES_COLORS = {
     "parametric": "#d62728",
 }
 HEAT_SCHEME = "viridis"
+_TITLE_ROOM = {"top": 24, "left": 5, "right": 5, "bottom": 5}
 MAX_HEAT_CELLS = 100  # rows and columns shown per heatmap; larger matrices are reduced for display
 
 
@@ -269,7 +270,9 @@ def _loss_template(log_scale: bool, lang: str) -> str:
                 alt.Tooltip(f"{l_f}:Q", format=".5g", title=t("loss_value")),
             ],
         )
-        .properties(title=t("loss_title"), height=200, width="container")
+        # room above the title: without it Chromium clips the title's top under the progress
+        # bar drawn just above the chart (issue 11 readability)
+        .properties(title=t("loss_title"), height=200, width="container", padding=_TITLE_ROOM)
     )
     return json.dumps(chart.to_dict())
 

@@ -13,14 +13,14 @@ checked by dashboard.urlstate before any widget, never here.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import streamlit as st
 
 from dashboard import urlstate
 from dashboard.spec import Control
-from dashboard.text import plain, t
+from dashboard.text import current_lang, plain, t
 
 KEEP = {"persist_state": "session"}  # values survive a visit to another page
 IN_URL = {**KEEP, "bind": "query-params"}  # ... and live in the address (the key is the name)
@@ -66,6 +66,10 @@ def draw(
             control = dataclasses.replace(control, **changes[key])
         if hidden(control):
             value = urlstate.url_value(key, control)
+        elif _synced_here(control):
+            _from_link(control)
+            value = _widget(control)
+            _to_link(control, value)
         else:
             value = _widget(control)
         if control.check is not None and isinstance(value, str):
@@ -80,13 +84,52 @@ def draw(
     return out
 
 
+def _synced_here(c: Control) -> bool:
+    """Streamlit binds a widget to the URL by the text it shows, and a labelled option's text
+    changes with the language: such a control keeps its option in the link and syncs here."""
+    return c.in_url and bool(c.labels)
+
+
+def _from_link(c: Control) -> None:
+    """The link's value, the first time this session draws the control (urlstate's notice
+    has already said when it is not a valid one)."""
+    values = st.query_params.get_all(c.key)
+    if c.key in st.session_state or not values:
+        return
+    try:
+        value = c.parse(values)
+    except ValueError:
+        return
+    st.session_state[c.key] = value if isinstance(value, list) else c.native(value)
+
+
+def _to_link(c: Control, value: Any) -> None:
+    """The widget's value into the address as the link writes it; a default is left out."""
+    chosen = value if isinstance(value, list | tuple) else [value]
+    link = [o for o in c.options if c.native(o) in chosen]  # in the options' order
+    default = c.default if isinstance(c.default, list) else [c.default]
+    if value is None or link == [str(d) for d in default]:
+        if c.key in st.query_params:
+            del st.query_params[c.key]
+    elif st.query_params.get_all(c.key) != link:
+        st.query_params[c.key] = link if isinstance(value, list | tuple) else link[0]
+
+
+def _option_text(c: Control) -> Callable[[Any], str]:
+    """How an option shows: its label's text, in this run's language (fixed now, as Streamlit
+    may call it later, outside the run)."""
+    lang = current_lang()
+    return lambda value: t(c.labels[str(value)], lang)
+
+
 def _widget(c: Control) -> Any:
     """The widget for one control; returns its value (the widget's own type)."""
     common: dict[str, Any] = {
         "key": c.key,
         "help": t(c.help) if c.help else None,
         "disabled": locked(c),
-        **(IN_URL if c.in_url else KEEP),
+        **(IN_URL if c.in_url and not _synced_here(c) else KEEP),
+        **({"format_func": _option_text(c)} if c.labels else {}),
         **c.widget,
     }
     label = t(c.label)
@@ -95,9 +138,8 @@ def _widget(c: Control) -> Any:
     if c.kind == "select":
         return st.selectbox(label, native, index=native.index(default), **common)
     if c.kind == "radio":
-        captions = [t(c.captions + o) for o in c.options] if c.captions else None
         index = native.index(default) if default is not None else None
-        return st.radio(label, native, index=index, captions=captions, **common)
+        return st.radio(label, native, index=index, **common)
     if c.kind == "select_slider":
         return st.select_slider(label, options=native, value=default, **common)
     if c.kind == "slider":

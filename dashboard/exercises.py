@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 import torch
 
 import nwcore
-from dashboard import params
+from dashboard import params, toy_models
+from dashboard.parsing import parse_matrix
 
 SEED = nwcore.DEFAULT_SEED
 SENTENCE = "the cat sat on the mat"
@@ -136,15 +137,15 @@ def check_kernel_choice(answer: object) -> Verdict:
 
 
 def identity_gap(a: float, w: float = IDENTITY_W) -> float:
-    """Largest difference between Gaussian NW weights (width w) and dot-product attention
-    weights with query [x, 1] and key [a x_i, -a x_i^2 / 2]."""
+    """Largest difference between Gaussian NW weights (width w) and the scoring page's
+    dot-product weights with query [x, 1] and key [a x_i, -a x_i^2 / 2]."""
     x = torch.tensor(IDENTITY_X, dtype=torch.float64)  # (K,)
     q = torch.tensor(IDENTITY_Q, dtype=torch.float64)  # (Q,)
     nw = nwcore.nadaraya_watson(q, x, torch.zeros_like(x), "gaussian", w).weights  # (Q, K)
-    qf = torch.stack([q, torch.ones_like(q)], dim=1)  # (Q, 2)
-    kf = torch.stack([a * x, -a * x.square() / 2], dim=1)  # (K, 2)
-    dot = nwcore.masked_softmax(nwcore.dot_scores(qf[None], kf[None]))[0]  # (Q, K)
-    return float((nw - dot).abs().max())
+    queries = [[v, 1.0] for v in IDENTITY_Q]
+    keys = [[a * v, -a * v * v / 2] for v in IDENTITY_X]
+    dot = toy_models.score_and_pool(queries, keys, [[v] for v in IDENTITY_X], "dot").weights
+    return float((nw - dot).abs().max())  # (Q, K)
 
 
 def identity_keys(a: float = 1.0) -> str:
@@ -168,18 +169,20 @@ def check_identity(answer: object) -> Verdict:
 
 
 def hard_output(query: int) -> float:
-    """What hard (argmax) attention pools for query `query` (1-based) on page 2's defaults."""
+    """What hard (argmax) attention pools for query `query` (1-based) on page 2's defaults,
+    computed as the page computes it."""
     d = params.SCORING_DEFAULTS
-
-    def rows(text: str) -> torch.Tensor:
-        return torch.tensor(
-            [[float(c) for c in line.split(",")] for line in text.splitlines()],
-            dtype=torch.float64,
-        )
-
-    q, k, v = rows(d["sc_queries"])[None], rows(d["sc_keys"])[None], rows(d["sc_values"])[None]
-    weights = nwcore.masked_softmax(nwcore.scaled_dot_scores(q, k))  # (1, Q, K)
-    return float(nwcore.attend(weights, v, "argmax")[0, query - 1, 0])
+    rows = {k: parse_matrix(d[k], k) for k in ("sc_queries", "sc_keys", "sc_values")}
+    r = toy_models.score_and_pool(
+        rows["sc_queries"],
+        rows["sc_keys"],
+        rows["sc_values"],
+        d["sc_scorer"],
+        hidden=d["sc_hidden"],
+        seed=d["sc_seed"],
+        attention="argmax",
+    )
+    return float(r.out[query - 1, 0])
 
 
 def check_soft_hard(answer: object) -> Verdict:
@@ -187,25 +190,22 @@ def check_soft_hard(answer: object) -> Verdict:
     return Verdict(_close(answer, expected, 0.0, 1e-6), _g(expected))
 
 
-def distinct_rows(sentence: str, positional: bool, dim: int = 16, heads: int = 2) -> int:
-    """Distinct rows of head 1's self-attention weights for a sentence (random weights).
+def distinct_rows(sentence: str, positional: bool) -> int:
+    """Distinct rows of head 1's self-attention weights for a sentence, as page 3 shows them
+    with its default sizes and seed (random weights).
 
     Each distinct word gets its own random vector; with positional encoding every position
     also gets its own sinusoid.
     """
-    words = sentence.split()
-    vocab = {w: i for i, w in enumerate(dict.fromkeys(words))}
-    gen = torch.Generator().manual_seed(SEED)
-    table = torch.randn(len(vocab), dim, generator=gen)  # (V, E)
-    x = table[[vocab[w] for w in words]]  # (T, E)
-    if positional:
-        x = x + nwcore.sinusoidal_encoding(len(words), dim)  # (T, E)
-    torch.manual_seed(SEED)
-    mha = nwcore.MultiHeadAttention(dim, heads).eval()
-    with torch.no_grad():
-        _, weights = nwcore.self_attention(mha, x[None])  # (1, H, T, T)
-    rows = {tuple(round(float(v), 6) for v in row) for row in weights[0, 0]}
-    return len(rows)
+    d = params.MHA_DEFAULTS
+    r = toy_models.self_attend(
+        sentence.split(),
+        dim=d["mha_dim"],
+        heads=d["mha_heads"],
+        seed=d["mha_seed"],
+        positional=positional,
+    )
+    return toy_models.distinct_rows(r.weights[0])  # head 1: (T, T)
 
 
 def check_positional(answer: object) -> Verdict:

@@ -19,6 +19,19 @@ from dashboard.text import t
 
 CSV = "csv"
 SERIES = ("truth", "training points", "average", "nonparametric", "parametric")
+SERIES_LABELS = {s: f"series_{s.split()[-1]}" for s in SERIES}  # "training points": points
+
+
+def _choice(key: str, label: str, options: tuple[str, ...], prefix: str, **more) -> Control:
+    """One of `options` on a radio (unless `kind` says otherwise), the first by default; each
+    option shows as the text `prefix + option`, its value stays the option.
+
+    >>> _choice("sc_attention", "attention_mode", ("soft", "argmax"), "att_").labels
+    {'soft': 'att_soft', 'argmax': 'att_argmax'}
+    """
+    kind, default = more.pop("kind", "radio"), more.pop("default", options[0])
+    labels = {o: prefix + o for o in options}
+    return Control(key, kind, label, default, options=options, labels=labels, **more)
 
 
 # --- w: a log grid whose window follows the data's scale ----------------------------------
@@ -152,7 +165,7 @@ POOLING = (
         part_of="w",
     ),
     _count("heads", "heads", 1, 1, L.MAX_HEADS),
-    Control("mode", "radio", "mode", "d2l", options=L.MODES, help="mode_help", captions="mode_"),
+    _choice("mode", "mode", L.MODES, "mode_", help="mode_help"),
     Control(
         "curves",
         "pills",
@@ -160,6 +173,7 @@ POOLING = (
         list(SERIES),
         options=SERIES,
         help="curves_help",
+        labels=SERIES_LABELS,
     ),
 )
 
@@ -208,28 +222,19 @@ SCORING = (
     _matrix_box("sc_queries", "queries", "1, 0\n0, 1\n1, 1", 110),
     _matrix_box("sc_keys", "keys", "1, 0\n0.7, 0.7\n0, 1\n-1, 0", 130),
     _matrix_box("sc_values", "values", "1\n2\n3\n4", 130),
-    Control("sc_scorer", "select", "scorer", "scaled_dot", options=SCORERS),
+    _choice("sc_scorer", "scorer", SCORERS, "scorer_opt_", kind="select", default="scaled_dot"),
     _count("sc_hidden", "hidden", 8, 1, L.SCORER_HIDDEN_MAX),
     _seed("sc_seed", "param_seed", 0),
-    Control(
-        "sc_mask",
-        "radio",
-        "mask_mode",
-        "none",
-        options=("none", "shared", "per_query"),
-        captions="mask_",
-    ),
+    _choice("sc_mask", "mask_mode", ("none", "shared", "per_query"), "mask_"),
     _count("sc_valid_len", "valid_len", 2, 0, L.MAX_ROWS),
     Control(
         "sc_valid_lens", "text", "valid_lens", "4, 2, 0", help="valid_lens_help", check=_lengths
     ),
-    Control(
+    _choice(
         "sc_attention",
-        "radio",
         "attention_mode",
-        "soft",
-        options=("soft", "argmax", "sample"),
-        captions="att_",
+        ("soft", "argmax", "sample"),
+        "att_",
         widget={"horizontal": True},
     ),
 )
@@ -245,15 +250,7 @@ def _numbers(typed: str) -> list[float]:
 DIMS = (8, 16, 32)
 HEADS = (1, 2, 4, 8)  # divide every size in DIMS
 SELF_ATTENTION = (
-    Control(
-        "mha_kind",
-        "radio",
-        "seq_kind",
-        "sentence",
-        options=("sentence", "numbers"),
-        captions="seq_",
-        widget={"horizontal": True},
-    ),
+    _choice("mha_kind", "seq_kind", ("sentence", "numbers"), "seq_", widget={"horizontal": True}),
     Control(
         "mha_sentence",
         "text",

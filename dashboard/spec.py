@@ -32,8 +32,9 @@ class Control:
     kind: select, radio, select_slider, segmented (one of `options`), pills (several of
     `options`), slider or number (a number in [lo, hi]), toggle, text or text_area.
     `options` are the values as a link writes them; `native` turns one into the widget's
-    value (e.g. "16" -> 16). `check` turns typed text into the value the page uses, or
-    raises ValueError (NWError) saying what to fix; its message goes under the box.
+    value (e.g. "16" -> 16); `labels` names the text key shown for an option (its value and
+    link stay the same in every language). `check` turns typed text into the value the page
+    uses, or raises ValueError (NWError) saying what to fix; its message goes under the box.
     `part_of` is another control this widget belongs to: hiding or locking that one covers
     this widget too (`hide=w` hides the slider and the exact-w box).
     """
@@ -48,7 +49,7 @@ class Control:
     step: float | None = None
     whole: bool = False
     help: str | None = None  # text key
-    captions: str | None = None  # text key prefix: one caption per option, t(prefix + option)
+    labels: Mapping[str, str] = field(default_factory=dict)  # option -> text key shown for it
     placeholder: str | None = None  # text key
     check: Callable[[str], Any] | None = None
     native: Callable[[Any], Any] = _same

@@ -227,6 +227,10 @@ TEXT: dict[str, str] = {
     "values": "Values",
     "values_help": "One value per key (same number of lines as Keys); several numbers allowed.",
     "scorer": "Scoring function",
+    "scorer_opt_additive": "additive",
+    "scorer_opt_dot": "dot product",
+    "scorer_opt_scaled_dot": "scaled dot product",
+    "scorer_opt_bilinear": "bilinear",
     "scorer_additive": "additive: w_v^T tanh(W_q q + W_k k)",
     "scorer_dot": "dot product: q^T k",
     "scorer_scaled_dot": "scaled dot product: q^T k / sqrt(d)",
@@ -249,6 +253,7 @@ TEXT: dict[str, str] = {
     "att_sample": "hard (sample a key)",
     "scores_title": "Scores (query x key)",
     "weights_title": "Attention weights (query x key)",
+    "weights_used_title": "Weights used by {mode}",
     "masked": "masked",
     "outputs_title": "Pooled outputs",
     "outputs_caption": (
@@ -329,6 +334,7 @@ TEXT: dict[str, str] = {
     "f_key": "key",
     "f_weight": "weight",
     "f_score": "score",
+    "f_softmax": "softmax weight",
     "f_panel": "panel",
     "f_position": "position",
     "f_feature": "feature",
@@ -372,7 +378,7 @@ TEXT: dict[str, str] = {
     ),
     "train_from_link": "This link asks for a trained model: training now (same data, same seed).",
     "train_too_large": (
-        "Training in {mode} mode with {heads} head(s) builds all N x N pairs with gradients at "
+        "Training ({mode}) with {heads} head(s) builds all N x N pairs with gradients at "
         "every step; with {n} points that is too heavy for a shared server. Lower n_train to "
         "{max} or less, or use converged mode with 1 head (fast at any n)."
     ),

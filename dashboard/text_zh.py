@@ -77,7 +77,7 @@ TEXT_ZH: dict[str, str] = {
         "w = 0 时每个键的权重都相同，所以非参数汇聚等于平均汇聚（带宽 1/w 为无穷大）。试试 w = 1。"
     ),
     "w_constant": (
-        "常数核不依赖 w：任何 w 都得到平均汇聚，所以留一法的“最优” w 和学到的 w 都没有意义。"
+        "常数核不依赖 w：任何 w 都得到平均汇聚，所以留一法的“最优”w 和学到的 w 都没有意义。"
     ),
     "w_negative": "核函数是对称的：w = {w} 与 w = {abs_w} 的效果完全相同。",
     "w_tiny": (
@@ -93,33 +93,33 @@ TEXT_ZH: dict[str, str] = {
     "mode": "训练方式",
     "mode_help": (
         "d2l：书中的做法（SGD，学习率 0.5，5 轮），可能过冲到太窄的核。"
-        "converged：训练到留一法的最优点。"
+        "训练到收敛：训练到留一法的最优点。"
     ),
     "mode_d2l": "d2l（书中做法：5 轮 SGD）",
-    "mode_converged": "converged（留一法最优）",
+    "mode_converged": "训练到收敛（留一法最优）",
     # --- page 1: body -----------------------------------------------------------------------
     "pooling_title": "注意力汇聚：Nadaraya-Watson 核回归",
     "pooling_intro": (
         "每个查询 x（网格上的一个点）都关注全部训练点：键是它们的 x，值是它们的 y。"
         "**average**（平均汇聚）给每个键相同的权重 1/n；**nonparametric**（非参数汇聚）"
         "用你设定的 w 按核 K((x - x_i) w) 加权；**parametric**（带参数汇聚）从数据中学习 w"
-        "（点击*训练*）。把鼠标移到拟合曲线上，可以看到该查询的那一行注意力权重。"
+        "（点击“训练”）。把鼠标移到拟合曲线上，可以看到该查询的那一行注意力权重。"
     ),
     "how_to_read": "怎样读这一页",
     "how_to_read_body": (
         "1. 在侧边栏选择 **Dataset**（数据集）和 **Kernel**（核函数），然后移动 **w**。\n"
-        "2. 上方的图显示训练点、真实函数（已知时）和三条汇聚曲线。点击*曲线*下的名字可以"
+        "2. 上方的图显示训练点、真实函数（已知时）和三条汇聚曲线。点击“曲线”下的名字可以"
         "隐藏或显示它们。\n"
         "3. 下方的热图是注意力权重：每行一个查询，每列一个键，都按 x 排序。明亮的对角线"
         "表示每个查询关注附近的键；颜色均匀表示每个键同样重要（平均汇聚）。\n"
-        "4. *训练*为带参数模型拟合 w（每个头一个），并与 Silverman、Scott 规则和留一法"
+        "4.“训练”为带参数模型拟合 w（每个头一个），并与 Silverman、Scott 规则和留一法"
         "最优值比较。\n"
-        "5. 指标表说明哪种汇聚最接近真实函数、哪种对留出的点预测得最好。*导出*把训练好的"
+        "5. 指标表说明哪种汇聚最接近真实函数、哪种对留出的点预测得最好。“导出”把训练好的"
         "模型打包成 ONNX。"
     ),
     "curves": "曲线",
-    "series_truth": "truth",
-    "series_points": "training points",
+    "series_truth": "真实函数",
+    "series_points": "训练点",
     "series_average": "average",  # contract
     "series_nonparametric": "nonparametric",  # contract
     "series_parametric": "parametric",  # contract
@@ -177,7 +177,7 @@ TEXT_ZH: dict[str, str] = {
     ),
     "bw_d2l_note": (
         "d2l 方式在 5 轮 SGD 后停止；在经典数据上它会过冲到比留一法最优大得多的 w"
-        "（窗口太窄）。切换到 *converged* 再训练一次来比较。"
+        "（窗口太窄）。切换到“训练到收敛”再训练一次来比较。"
     ),
     "section_metrics": "指标",
     "metrics_pooling": "汇聚",
@@ -217,6 +217,10 @@ TEXT_ZH: dict[str, str] = {
     "values": "值",
     "values_help": "每个键一个值（行数与“键”相同）；每行可以有多个数。",
     "scorer": "评分函数",
+    "scorer_opt_additive": "加性",
+    "scorer_opt_dot": "点积",
+    "scorer_opt_scaled_dot": "缩放点积",
+    "scorer_opt_bilinear": "双线性",
     "scorer_additive": "加性注意力：w_v^T tanh(W_q q + W_k k)",
     "scorer_dot": "点积：q^T k",
     "scorer_scaled_dot": "缩放点积注意力：q^T k / sqrt(d)",
@@ -239,6 +243,7 @@ TEXT_ZH: dict[str, str] = {
     "att_sample": "硬注意力（按权重抽样一个键）",
     "scores_title": "评分（查询 x 键）",
     "weights_title": "注意力权重（查询 x 键）",
+    "weights_used_title": "{mode}实际使用的权重",
     "masked": "已遮蔽",
     "outputs_title": "汇聚输出",
     "outputs_caption": (
@@ -301,6 +306,7 @@ TEXT_ZH: dict[str, str] = {
     "f_key": "键",
     "f_weight": "权重",
     "f_score": "评分",
+    "f_softmax": "softmax 权重",
     "f_panel": "面板",
     "f_position": "位置",
     "f_feature": "特征",
@@ -334,7 +340,7 @@ TEXT_ZH: dict[str, str] = {
     "train_from_link": "这个链接要求显示训练好的模型：正在训练（数据相同，种子相同）。",
     "train_too_large": (
         "以 {mode} 方式、{heads} 个头训练时，每一步都要对全部 N x N 对计算梯度；{n} 个点对共享"
-        "服务器来说太重了。请把 n_train 降到 {max} 或以下，或者使用 converged 方式、1 个头"
+        "服务器来说太重了。请把 n_train 降到 {max} 或以下，或者使用“训练到收敛”方式、1 个头"
         "（任何 n 都很快）。"
     ),
     "train_link_csv": (
@@ -346,7 +352,7 @@ TEXT_ZH: dict[str, str] = {
         "八道关于注意力汇聚的练习：前四道来自书中“Nadaraya-Watson 核回归”一节的练习，"
         "后四道是核函数的选择、高斯核回归 = 点积注意力的恒等式、软注意力与硬注意力、"
         "位置编码。每道题：在应用中完成任务（按钮会在新标签页中打开设置好的页面），"
-        "输入答案，点击*检查*。提示和答案折叠在每道题下面。"
+        "输入答案，点击“检查”。提示和答案折叠在每道题下面。"
     ),
     "ex_heading": "练习 {n}：{title}",
     "ex_open": "打开本题要用的页面",
@@ -361,13 +367,13 @@ TEXT_ZH: dict[str, str] = {
     "ex_expected": "参考答案：{expected}",
     "ex_more_data_title": "更多的训练数据",
     "ex_more_data_task": (
-        "书中的问题：*增加训练数据的样本数量，能否得到更好的非参数注意力汇聚模型？*"
+        "书中的问题：“增加训练数据的样本数量，能否得到更好的非参数注意力汇聚模型？”"
         "用 n_train = 500 打开页面（核 gaussian，w = 1，默认种子），读指标表。"
         "然后把 n_train 调回 50 进行比较。"
     ),
     "ex_more_data_question": "n_train = 500 时 **nonparametric** 汇聚的测试 MSE：",
     "ex_more_data_hint": (
-        "图下方的指标表中，找 *nonparametric* 这一行和“相对真实函数的测试 MSE”这一列。"
+        "图下方的指标表中，找“nonparametric”这一行和“相对真实函数的测试 MSE”这一列。"
     ),
     "ex_more_data_solution": (
         "w = 1 时，测试 MSE 从 {n50}（50 个点）降到 {n500}（500 个点）。键越多，每个查询的窗口里"
@@ -376,8 +382,8 @@ TEXT_ZH: dict[str, str] = {
     ),
     "ex_learned_w_title": "学到的 w 起什么作用？",
     "ex_learned_w_task": (
-        "书中的问题：*在带参数的注意力汇聚实验中学习得到的参数 w 的价值是什么？为什么在可视化"
-        "注意力权重时，它会使加权区域更加尖锐？*打开页面（打开时自动以 d2l 方式训练：书中的 5 轮"
+        "书中的问题：“在带参数的注意力汇聚实验中学习得到的参数 w 的价值是什么？为什么在可视化"
+        "注意力权重时，它会使加权区域更加尖锐？”打开页面（打开时自动以 d2l 方式训练：书中的 5 轮"
         " SGD），读带宽规则旁边的表格。"
     ),
     "ex_learned_w_question": "学到的 w（第 1 个头，d2l 方式，默认数据）：",
@@ -385,11 +391,11 @@ TEXT_ZH: dict[str, str] = {
     "ex_learned_w_solution": (
         "w ≈ {expected}。评分是 -((x - x_i) w)^2 / 2，w 越大，权重随距离下降得越快：带宽 h = 1/w"
         " 约为 {h}，比留一法最优值窄得多。热图变成一条细亮的对角线，曲线跟着噪声起伏："
-        "书中对求和损失做 5 轮 SGD 会过冲。切换到 *converged* 再训练，就能看到更好的 w。"
+        "书中对求和损失做 5 轮 SGD 会过冲。切换到“训练到收敛”再训练，就能看到更好的 w。"
     ),
     "ex_hyperparameter_title": "给非参数模型加一个超参数",
     "ex_hyperparameter_task": (
-        "书中的问题：*为本节的非参数 Nadaraya-Watson 核回归添加超参数，以实现更好的预测结果。*"
+        "书中的问题：“为本节的非参数 Nadaraya-Watson 核回归添加超参数，以实现更好的预测结果。”"
         "宽度 w 就是这样的超参数。不看真实函数来选它：移动 w，观察 nonparametric 汇聚的"
         "留一法 MSE（用其余点预测每个训练点）。"
     ),
@@ -406,14 +412,14 @@ TEXT_ZH: dict[str, str] = {
     ),
     "ex_multi_head_title": "设计另一种带参数的汇聚：多个头",
     "ex_multi_head_task": (
-        "书中的问题：*为任意键和查询设计一个新的带参数的注意力汇聚模型。*一个答案是多头汇聚："
-        "H 个核，各有自己的 w，用学到的权重混合。用 Heads = 2、converged 方式打开页面"
+        "书中的问题：“为任意键和查询设计一个新的带参数的注意力汇聚模型。”一个答案是多头汇聚："
+        "H 个核，各有自己的 w，用学到的权重混合。用 Heads = 2、“训练到收敛”方式打开页面"
         "（打开时自动训练），并与 1 个头比较。"
     ),
     "ex_multi_head_question": "训练好的 2 头模型的留一法 MSE：",
     "ex_multi_head_hint": "训练后，训练按钮下面一行写着“训练完成，共 … 步：留一法 MSE …”。",
     "ex_multi_head_solution": (
-        "2 头模型的留一法 MSE 为 {expected}（1 个头、converged：{one}）。每个头都是有自己带宽的"
+        "2 头模型的留一法 MSE 为 {expected}（1 个头、训练到收敛：{one}）。每个头都是有自己带宽的"
         " Nadaraya-Watson 汇聚；"
         "混合权重让模型能把窄窗口和宽窗口结合起来。多头注意力做的是同一件事，"
         "只是对查询、键和值使用学到的投影（见多头自注意力页面）。"
@@ -460,13 +466,13 @@ TEXT_ZH: dict[str, str] = {
     ),
     "ex_positional_title": "为什么需要位置编码？",
     "ex_positional_task": (
-        "链接会打开多头自注意力页面，句子为 *the cat sat on the mat*，位置编码关闭。"
-        "比较两个 *the* 词元的行，然后打开位置编码。"
+        "链接会打开多头自注意力页面，句子为“the cat sat on the mat”，位置编码关闭。"
+        "比较两个“the”词元的行，然后打开位置编码。"
     ),
     "ex_positional_question": "位置编码关闭时，第 1 个头的注意力矩阵有多少个不同的行？",
     "ex_positional_hint": "词元 0 和词元 4 是同一个词。注意力对一个词元知道些什么？",
     "ex_positional_solution": (
-        "6 个词元只有 {expected} 个不同的行：自注意力只看到词元向量，所以两个 *the* 的查询相同，"
+        "6 个词元只有 {expected} 个不同的行：自注意力只看到词元向量，所以两个“the”的查询相同，"
         "得到相同的行；打乱单词只会打乱输出。加上 sin/cos(pos / 10000^(2j/d)) 后，每个位置都有"
         "自己的向量，6 行就各不相同了。"
     ),

@@ -25,6 +25,7 @@ from dashboard import charts, limits, params, parsing, text
         "dashboard.params",
         "dashboard.controls",
         "dashboard.exercises",
+        "dashboard.toy_models",
     ],
 )
 def test_helper_docstring_examples(module) -> None:

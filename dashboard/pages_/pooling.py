@@ -257,7 +257,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
             )
         )
     if result is None:
-        st.info(t("param_untrained", kernel=c.kernel, heads=c.heads, mode=c.mode))
+        st.info(t("param_untrained", kernel=c.kernel, heads=c.heads, mode=t(f"mode_{c.mode}")))
     if reduced:
         st.caption(reduced)
     return preds
@@ -377,7 +377,7 @@ def training_section(c: Controls) -> nwcore.TrainResult | None:
         st.warning(
             t(
                 "train_too_large",
-                mode=c.mode,
+                mode=t(f"mode_{c.mode}"),
                 heads=c.heads,
                 n=c.data.n_train,
                 max=compute.MAX_FULL_TRAIN_POINTS,
@@ -424,7 +424,7 @@ def bandwidth_section(c: Controls, result: nwcore.TrainResult | None) -> None:
             t("bw_col_mix"): ["" if r[3] is None else fmt(r[3], 3) for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="bandwidth_table")
+    st.dataframe(table, hide_index=True, key="bandwidth_table", height="content")  # 8 heads fit
     if result is None:
         st.caption(t("bw_untrained"))
     elif result.mode == "d2l":

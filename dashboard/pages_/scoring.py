@@ -2,48 +2,20 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import altair as alt
 import pandas as pd
 import streamlit as st
-import torch
 
 import nwcore
-from dashboard import charts, params, urlstate
+from dashboard import charts, params, toy_models, urlstate
 from dashboard.common import fmt, run_page
 from dashboard.controls import draw
 from dashboard.parsing import parse_lengths
 from dashboard.text import t
 
 PAGE = "scoring"
-
-
-def _random_params(
-    scorer: str, dq: int, dk: int, hidden: int, seed: int
-) -> dict[str, torch.Tensor]:
-    """Fixed random W for the scorers that have one (seeded, independent of other users)."""
-    gen = torch.Generator().manual_seed(seed)
-    if scorer == "additive":
-        return {
-            "W_q": torch.randn(hidden, dq, generator=gen, dtype=torch.float64) / math.sqrt(dq),
-            "W_k": torch.randn(hidden, dk, generator=gen, dtype=torch.float64) / math.sqrt(dk),
-            "w_v": torch.randn(hidden, generator=gen, dtype=torch.float64) / math.sqrt(hidden),
-        }
-    if scorer == "bilinear":
-        return {"W": torch.randn(dq, dk, generator=gen, dtype=torch.float64) / math.sqrt(dk)}
-    return {}
-
-
-def _scores(scorer: str, q: torch.Tensor, k: torch.Tensor, params: dict) -> torch.Tensor:
-    if scorer == "additive":
-        return nwcore.additive_scores(q, k, params["W_q"], params["W_k"], params["w_v"])
-    if scorer == "bilinear":
-        return nwcore.bilinear_scores(q, k, params["W"])
-    if scorer == "dot":
-        return nwcore.dot_scores(q, k)
-    return nwcore.scaled_dot_scores(q, k)  # (1, Q, K)
 
 
 def body() -> None:
@@ -70,38 +42,34 @@ def show(c: dict[str, Any]) -> None:
     q_rows, k_rows, v_rows = c["sc_queries"], c["sc_keys"], c["sc_values"]
     if len(v_rows) != len(k_rows):
         raise nwcore.NWError(t("values_count", got=len(v_rows), want=len(k_rows)))
-    q = torch.tensor(q_rows, dtype=torch.float64)[None]  # (1, Q, Dq)
-    k = torch.tensor(k_rows, dtype=torch.float64)[None]  # (1, K, Dk)
-    v = torch.tensor(v_rows, dtype=torch.float64)[None]  # (1, K, Dv)
-    n_q, n_k = q.shape[1], k.shape[1]
+    n_q, n_k = len(q_rows), len(k_rows)
 
-    valid_lens = None
+    valid_lens: int | list[int] | None = None
     if c["sc_mask"] == "shared":
         current = st.session_state.get("sc_valid_len")
         if current is not None and int(current) > n_k:
             st.session_state["sc_valid_len"] = n_k  # fewer keys than the length: clip it
         fit = {"sc_valid_len": {"hi": n_k, "default": min(2, n_k)}}
-        length = draw(params.SCORING, "sc_valid_len", changes=fit).sc_valid_len
-        valid_lens = torch.tensor([min(int(length), n_k)])  # (B,)
+        valid_lens = int(draw(params.SCORING, "sc_valid_len", changes=fit).sc_valid_len)
     elif c["sc_mask"] == "per_query":
         counted = {"sc_valid_lens": {"check": lambda s: parse_lengths(s, n_q, n_k)}}
-        lengths = draw(params.SCORING, "sc_valid_lens", changes=counted).sc_valid_lens
-        if lengths is None:
+        valid_lens = draw(params.SCORING, "sc_valid_lens", changes=counted).sc_valid_lens
+        if valid_lens is None:
             return  # the box says what to fix
-        valid_lens = torch.tensor([lengths])  # (B, Q)
 
-    scorer = c["sc_scorer"]
-    weights_of = _random_params(scorer, q.shape[-1], k.shape[-1], int(c["sc_hidden"]),
-                                int(c["sc_seed"]))  # fmt: skip
-    scores = _scores(scorer, q, k, weights_of)  # (1, Q, K)
-    weights = nwcore.masked_softmax(scores, valid_lens)  # (1, Q, K)
-    gen = torch.Generator().manual_seed(int(c["sc_seed"]))
-    out = nwcore.attend(weights, v, c["sc_attention"], generator=gen)  # (1, Q, Dv)
-    allowed = (
-        torch.ones(n_q, n_k, dtype=torch.bool)
-        if valid_lens is None
-        else nwcore.valid_lens_to_mask(valid_lens, n_k).expand(1, n_q, n_k)[0]
-    )  # (Q, K)
+    r = toy_models.score_and_pool(
+        q_rows,
+        k_rows,
+        v_rows,
+        c["sc_scorer"],
+        hidden=int(c["sc_hidden"]),
+        seed=int(c["sc_seed"]),
+        valid_lens=valid_lens,
+        attention=c["sc_attention"],
+    )
+    hard = c["sc_attention"] != "soft"
+    # the heatmap shows the weights the pooling used: one-hot rows for hard attention
+    scores, weights, allowed = r.scores, r.used, r.allowed  # (Q, K) each
 
     q_names = [t("row_query", i=i + 1) for i in range(n_q)]
     k_names = [t("row_key", i=j + 1) for j in range(n_k)]
@@ -113,8 +81,9 @@ def show(c: dict[str, Any]) -> None:
                 {
                     t("f_query"): q_names[i],
                     t("f_key"): k_names[j],
-                    t("f_score"): float(scores[0, i, j]),
-                    t("f_weight"): float(weights[0, i, j]),
+                    t("f_score"): float(scores[i, j]),
+                    t("f_weight"): float(weights[i, j]),
+                    t("f_softmax"): float(r.weights[i, j]),
                     "masked": masked,
                 }
             )
@@ -133,7 +102,10 @@ def show(c: dict[str, Any]) -> None:
     )
     left, right = st.columns(2)
     common = dict(x=t("f_key"), y=t("f_query"), x_order=k_names, y_order=q_names, masked="masked")
-    tips = [t("f_query"), t("f_key"), alt_tip(t("f_score")), alt_tip(t("f_weight")), "masked"]
+    tips = [t("f_query"), t("f_key"), alt_tip(t("f_score")), alt_tip(t("f_weight"))]
+    tips += [alt_tip(t("f_softmax"))] if hard else []
+    tips += [alt.Tooltip("masked:N", title=t("masked"))]
+    title = t("weights_used_title", mode=t(f"att_{c['sc_attention']}")) if hard else None
     with left:
         st.altair_chart(
             charts.matrix_heatmap(
@@ -150,16 +122,22 @@ def show(c: dict[str, Any]) -> None:
     with right:
         st.altair_chart(
             charts.matrix_heatmap(
-                weight_frame, value=t("f_weight"), title=t("weights_title"), tooltip=tips, **common
+                weight_frame,
+                value=t("f_weight"),
+                title=title or t("weights_title"),
+                tooltip=tips,
+                **common,
             ),
             key="weights_chart",
             width="content",
         )
     st.subheader(t("outputs_title"))
     outputs = pd.DataFrame(
-        out[0].numpy(), index=q_names, columns=[t("col_out", j=j + 1) for j in range(v.shape[-1])]
+        r.out.numpy(),
+        index=q_names,
+        columns=[t("col_out", j=j + 1) for j in range(r.out.shape[-1])],
     )
-    st.dataframe(outputs, key="outputs_table")
+    st.dataframe(outputs, key="outputs_table", height="content")  # every row, no inner scroll
     st.caption(t("outputs_caption"))
 
 

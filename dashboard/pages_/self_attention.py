@@ -2,50 +2,20 @@
 
 from __future__ import annotations
 
-import math
-import zlib
 from typing import Any
 
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
-import torch
 
-import nwcore
-from dashboard import charts, limits, params, urlstate
+from dashboard import charts, limits, params, toy_models, urlstate
 from dashboard.common import fmt, run_page
 from dashboard.controls import draw
 from dashboard.text import plain, t
 
 PAGE = "self-attention"
 MAX_TOKENS = limits.MAX_TOKENS
-
-
-def _embed(tokens: list[str], numbers: list[float] | None, dim: int, seed: int) -> torch.Tensor:
-    """Toy embeddings (T, E): a fixed random vector per distinct word, or x times one fixed
-    random direction for numbers. Seeded per word, so a word always gets the same vector."""
-    if numbers is not None:
-        gen = torch.Generator().manual_seed(seed)
-        direction = torch.randn(dim, generator=gen)  # (E,)
-        return torch.tensor(numbers)[:, None] * direction  # (T, E)
-    rows = []
-    for token in tokens:
-        gen = torch.Generator().manual_seed(zlib.crc32(token.lower().encode()) ^ seed)
-        rows.append(torch.randn(dim, generator=gen))  # (E,)
-    return torch.stack(rows)  # (T, E)
-
-
-@st.cache_resource(max_entries=32, show_spinner=False)
-def _layer(dim: int, heads: int, seed: int) -> nwcore.MultiHeadAttention:
-    """A multi-head attention layer with seeded random weights (shared, read-only)."""
-    mha = nwcore.MultiHeadAttention(dim, heads)
-    gen = torch.Generator().manual_seed(10_000 + seed)
-    with torch.no_grad():
-        for param in mha.parameters():
-            fan_in = param.shape[-1]
-            param.copy_(torch.randn(param.shape, generator=gen) / math.sqrt(fan_in))
-    return mha.eval()
 
 
 def body() -> None:
@@ -77,20 +47,14 @@ def show(c: dict[str, Any]) -> None:
     labels = [f"{i}: {tok}" for i, tok in enumerate(tokens)]  # unique even for repeated words
     st.caption(plain(t("tokens_caption", count=len(tokens), tokens=" | ".join(tokens))))
 
-    c = {"dim": int(c["mha_dim"]), "heads": int(c["mha_heads"]), "seed": int(c["mha_seed"]),
-         "pe": bool(c["mha_pe"])}  # fmt: skip
-    dim, heads = c["dim"], c["heads"]
-    x = _embed(tokens, numbers, dim, c["seed"])  # (T, E)
-    encoding = nwcore.sinusoidal_encoding(len(tokens), dim)  # (T, E)
-    if c["pe"]:
-        x = x + encoding  # (T, E)
-    with torch.no_grad():
-        out, weights = nwcore.self_attention(_layer(dim, heads, c["seed"]), x[None])
-    # out (1, T, E), weights (1, H, T, T)
+    dim, heads, seed, pe = int(c["mha_dim"]), int(c["mha_heads"]), int(c["mha_seed"]), c["mha_pe"]
+    r = toy_models.self_attend(
+        tokens, numbers, dim=dim, heads=heads, seed=seed, positional=bool(pe)
+    )  # out (T, E), weights (H, T, T)
 
-    if c["pe"]:
+    if pe:
         st.altair_chart(
-            _matrix(encoding.numpy(), labels, t("f_position"), t("pe_title")),
+            _matrix(r.encoding.numpy(), labels, t("f_position"), t("pe_title")),
             key="pe_chart",
             width="content",
         )
@@ -102,7 +66,7 @@ def show(c: dict[str, Any]) -> None:
     for h in range(heads):
         for i in range(len(tokens)):
             for j in range(len(tokens)):
-                w = float(weights[0, h, i, j])
+                w = float(r.weights[h, i, j])
                 cells.append(
                     {
                         "panel": head_names[h],
@@ -132,7 +96,7 @@ def show(c: dict[str, Any]) -> None:
 
     left, right = st.columns(2)
     with left:
-        w_o = _layer(dim, heads, c["seed"]).out_proj.weight.detach().numpy()  # (E, E)
+        w_o = r.w_o.numpy()  # (E, E)
         head_dim = dim // heads
         cols = [f"h{j // head_dim + 1}.{j % head_dim}" for j in range(dim)]
         st.altair_chart(
@@ -149,7 +113,7 @@ def show(c: dict[str, Any]) -> None:
         st.caption(t("out_proj_caption"))
     with right:
         st.altair_chart(
-            _matrix(out[0].numpy(), labels, t("f_token"), t("output_title")),
+            _matrix(r.out.numpy(), labels, t("f_token"), t("output_title")),
             key="output_chart",
             width="content",
         )
