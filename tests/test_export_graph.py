@@ -7,6 +7,7 @@ the nearest key(s) sharing equally. Not export's own module, not nwcore's poolin
 
 from __future__ import annotations
 
+import json
 import math
 from types import SimpleNamespace
 
@@ -15,6 +16,7 @@ import onnxruntime as ort
 import pytest
 import torch
 
+import export
 import nwcore
 from export.onnx_model import to_onnx
 
@@ -124,3 +126,12 @@ def test_each_kernel_gets_its_own_graph_without_a_full_size_fallback_chain():
         assert not ops[kernel] & {"IsInf", "Where", "Log", "Softmax"}, kernel
     # the head mixture and the values are one Einsum: MatMul of [B, n] by [n] is slow
     assert all("Einsum" in ops[k] and "MatMul" not in ops[k] for k in ops if k != "constant")
+
+
+def test_the_card_says_which_graph_was_built(tmp_path):
+    d = nwcore.make_dataset("classic", n_train=20)
+    result = nwcore.train_parametric(d.x_train, d.y_train, "triangular", 2)
+    summary = export.export_trained(result, tmp_path / "pkg")
+    card = json.loads(summary.files["card"].read_text())
+    assert "(r - |d_i|)_+" in card["metadata"]["graph"]
+    assert "nearest key" in card["metadata"]["graph"]
