@@ -22,7 +22,7 @@ import onnxruntime as ort
 import torch
 
 import nwcore
-from export.onnx_model import INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAMES
+from export.onnx_model import GRAPHS, INPUT_NAME, IR_VERSION, OPSET, OUTPUT_NAMES
 from export.outdir import sha256
 from nwcore import COMPACT_KERNELS, TrainResult
 
@@ -119,6 +119,7 @@ def metadata(
         "training_data_sha256": training_data_sha256(result),
         "frame": "the graph computes in x' = (x - centre) / scale, scale a power of two "
         "(nwcore.frame), with w' = w * scale",
+        "graph": f"weights = {GRAPHS[kernel]}, all heads at once; y_hat = weights . (pi_h y_i)",
         "empty_window": (
             EMPTY_WINDOW_RULE
             if kernel in COMPACT_KERNELS

@@ -9,7 +9,6 @@ only standard ONNX ops are used.
 from __future__ import annotations
 
 import contextlib
-import copy
 import logging
 import threading
 import warnings
@@ -22,10 +21,10 @@ from torch import nn
 from export.errors import ExportError
 from nwcore import ParametricNW, TrainResult
 from nwcore.frame import frame_of
-from nwcore.pooling import kernel_attention
 
 __all__ = [
     "ExportModule",
+    "GRAPHS",
     "to_onnx",
     "OPSET",
     "IR_VERSION",
@@ -46,6 +45,35 @@ DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 _TRACE_LOCK = threading.Lock()
 
 
+# One line per kernel: the graph that is built (d = x' - x_i' in the frame, r = 1 / |w'|).
+# Every formula is the kernel's softmax rewritten so that each op touches [batch, heads, keys]
+# once where it can; nwcore.pooling.kernel_attention gives the same weights (checked in float64).
+GRAPHS: dict[str, str] = {
+    "gaussian": "softmax_i(-w'^2 / 2 * (d_i^2 - min_j d_j^2))",
+    "boxcar": "1[|d_i| w' <= max(1, min_j |d_j| w')] / count",
+    "constant": "1 / n_keys",
+    "epanechnikov": "(r^2 - d_i^2)_+ / sum, nearest key(s) where the sum is 0",
+    "triangular": "(r - |d_i|)_+ / sum, nearest key(s) where the sum is 0",
+}
+# The Gaussian keeps the distance form. The dot-product identity (softmax of [x', 1] @ [w'^2 x_i',
+# -w'^2 x_i'^2 / 2], one MatMul) was measured against it on the trained classic models, queries
+# over [-5, 10]: float32 weight error vs nwcore's float64 model 1.8e-5 (1 head, w' = 46) and
+# 1.0e-5 (3 heads) against 1.2e-6 for the form here, at the same speed within the shared
+# machine's noise (3 heads, batch 10,000): its scores grow like w'^2 |x'| and the small
+# differences between keys that set the weights cancel in float32. The opset-23 Attention op
+# computes that same dot-product form; tests/bench/onnx.py times it beside this graph.
+# x' is clipped to +-2^56 (the data lie in [-1, 1]): beyond 2^25 float32, and beyond 2^53
+# float64, cannot tell x' - x_i' from x' for any key, so the weights are the same, and
+# d^2 summed over up to 60,000 dimensions stays finite in float32.
+_CLIP = 2.0**56
+# 1 / w' and 1 / w'^2 are capped here so that a sum over 10^8 keys stays finite in float32;
+# a w' below 2^-50 is average pooling to float32's precision anyway.
+_R_MAX = 2.0**100
+# Added to the nearest distance(s) to find the second-nearest: beyond any distance (or squared
+# distance) of a clipped query, yet finite in float32.
+_FAR = 2.0**120
+
+
 class ExportModule(nn.Module):
     """ParametricNW with its training keys and values inside, computing in the data's frame.
 
@@ -60,6 +88,14 @@ class ExportModule(nn.Module):
     in [-1, 1], the scale is a power of two) and keeps the keys and w' = w * scale in that
     frame, so every u = |x - x_i| w is the same number while offsets such as 1e8 and scales
     such as 1e30 no longer cost float32 its digits. The frame is computed in float64.
+
+    Then each kernel gets the graph it needs (GRAPHS), all heads at once by broadcasting
+    (B, 1, K) against (H, 1): no per-head subgraphs. The Gaussian needs no empty-window
+    fallback: scores are shifted by the nearest key's, which is exactly 0, so they never all
+    underflow to -inf. A compact kernel's window is empty for head h exactly when the nearest
+    key is outside it, which is read off the per-query minimum distance (B, H, 1), not off a
+    full (B, H, K) chain. The head mixture is folded into the values: y_hat = weights (B, H*K)
+    @ (pi_h y_i) (H*K,), one matrix-vector product.
     """
 
     def __init__(
@@ -72,41 +108,89 @@ class ExportModule(nn.Module):
         super().__init__()
         keys64 = keys.detach().double()
         frame = frame_of(keys64)
-        self.net = copy.deepcopy(model).double().eval().requires_grad_(False)
-        with torch.no_grad():
-            self.net.w.copy_(frame.w_to_unit(self.net.w))  # (H,) w' per unit of x'
-        self.net = self.net.to(dtype)
+        big = torch.finfo(dtype).max
+        w = frame.w_to_unit(model.w.detach().double().abs()).clamp(max=big)  # (H,) |w'|
+        mix = torch.softmax(model.mix_logits.detach().double(), dim=0)  # (H,)
+        values64 = values.detach().double()  # (K,)
+        self.kernel = model.kernel
         self.heads = int(model.heads)
+        self.n_keys = int(keys64.shape[0])
         self.register_buffer("centre", frame.centre.to(dtype).clone())  # () or (D,)
         self.register_buffer("inv_scale", torch.tensor(1.0 / frame.scale, dtype=dtype))  # ()
         self.register_buffer("keys", frame.to_unit(keys64).to(dtype).clone())  # (K,) or (K, D)
-        self.register_buffer("values", values.detach().to(dtype).clone())  # (K,)
+        head_values = (mix[:, None] * values64[None, :]).reshape(-1)  # (H*K,) pi_h y_i
+        self.register_buffer("head_values", head_values.to(dtype))
+        if self.kernel == "gaussian":
+            param = -(w.square() / 2).clamp(max=big)  # (H,) -w'^2 / 2, finite
+        elif self.kernel == "boxcar":
+            param = w  # (H,)
+        elif self.kernel == "epanechnikov":
+            param = w.square().reciprocal().clamp(max=_R_MAX)  # (H,) r^2
+        elif self.kernel == "triangular":
+            param = w.reciprocal().clamp(max=_R_MAX)  # (H,) r
+        else:  # constant: the same weights 1 / K for every query, y_hat the mean of y
+            param = values64.mean().expand(self.heads)  # (H,)
+        self.register_buffer("param", param.to(dtype)[:, None].clone())  # (H, 1)
+        if self.kernel == "constant":
+            uniform = torch.full((1, self.heads, self.n_keys), 1.0 / self.n_keys, dtype=dtype)
+            self.register_buffer("uniform", uniform)  # (1, H, K)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x = (x - self.centre) * self.inv_scale  # (B,) or (B, D): x' (exact: a power of two)
-        if x.ndim == 1:
-            dist = (x[:, None] - self.keys[None, :]).abs()  # (B, K)
+        x = ((x - self.centre) * self.inv_scale).clamp(-_CLIP, _CLIP)  # (B,) or (B, D): x'
+        if self.kernel == "constant":
+            weights = self.uniform.expand(x.shape[0], -1, -1)  # (B, H, K)
+            y_hat = self.param[0].expand(x.shape[0])  # (B,): the mean of y
         else:
-            # nwcore measures ||x - x_i|| with torch.cdist, which has no ONNX conversion in
-            # torch 2.13; this is the same exact-difference distance, spelled out so that torch
-            # and onnxruntime round alike: far from the data a Gaussian score is in the
-            # hundreds, where one ulp of distance shows as 1e-5 in the weights. So the sum over
-            # D runs in a fixed order (unrolled), and the square root is taken in float64:
-            # onnxruntime's float32 Sqrt is off by an ulp at times, the float64 one rounded to
-            # float32 is the correctly rounded result, like torch's.
-            diff = x[:, None, :] - self.keys[None, :, :]  # (B, K, D)
-            dist2 = diff[..., 0] * diff[..., 0]  # (B, K)
-            for j in range(1, diff.shape[-1]):
-                dist2 = dist2 + diff[..., j] * diff[..., j]  # (B, K)
-            dist = dist2.double().sqrt().to(x.dtype)  # (B, K)
-        # nwcore's rule for empty windows (the nearest key) stays for every kernel: a
-        # Gaussian has none in exact arithmetic, but its scores overflow to -inf in float32
-        # for queries far enough away (|u| > 1.8e19) or a very narrow kernel.
-        weights, _ = kernel_attention(dist, self.net.w, self.net.kernel)  # (B, H, K)
-        y_hat = (weights @ self.values) @ self.net.mixture()  # (B, H) @ (H,) -> (B,)
+            weights = self._weights(x)  # (B, H, K)
+            # einsum, not @: onnxruntime runs MatMul of [B, H*K] by [H*K] as B small products
+            # (measured 8.8 ms at B = 10,000, H*K = 150), Einsum in 0.15 ms
+            flat = weights.reshape(-1, self.heads * self.n_keys)  # (B, H*K)
+            y_hat = torch.einsum("bk,k->b", flat, self.head_values)  # (B,)
         if self.heads == 1:
             weights = weights[:, 0, :]  # (B, K): the SPEC's single-head layout
         return y_hat, weights
+
+    def _weights(self, x: torch.Tensor) -> torch.Tensor:
+        """Attention weights (B, H, K) of the queries x' (B,) or (B, D)."""
+        squared = self.kernel in ("gaussian", "epanechnikov")
+        dist = self._distance(x, squared)[:, None, :]  # (B, 1, K): d^2 or |d|
+        nearest = dist.amin(dim=-1, keepdim=True)  # (B, 1, 1)
+        if self.kernel == "gaussian":
+            return torch.softmax((dist - nearest) * self.param, dim=-1)  # (B, H, K)
+        if self.kernel == "boxcar":
+            u = dist * self.param  # (B, H, K) |u|, rounded as nwcore rounds it
+            # the window |u| <= 1, widened to the nearest key(s) where it holds none
+            edge = (nearest * self.param).clamp(min=1.0)  # (B, H, 1)
+            inside = (u <= edge).to(x.dtype)  # (B, H, K)
+            return inside / inside.sum(dim=-1, keepdim=True)
+        # epanechnikov, triangular: K(u) is proportional to (r^2 - d^2)_+ resp. (r - |d|)_+.
+        # Where the nearest key is outside the window (empty), the reach r is replaced by the
+        # second-nearest distance: then exactly the nearest key(s) get a positive kernel.
+        empty = nearest >= self.param  # (B, H, 1)
+        tied = (dist == nearest).to(x.dtype)  # (B, 1, K)
+        second = (dist + tied * _FAR).amin(dim=-1, keepdim=True)  # (B, 1, 1), > nearest
+        # where(empty, second, r) without Where (slow when broadcasting in onnxruntime):
+        # in an empty row second > nearest >= r, elsewhere 0 * second = 0 < r
+        reach = torch.maximum(self.param, empty.to(x.dtype) * second)  # (B, H, 1)
+        kernel = torch.relu(reach - dist)  # (B, H, K)
+        return kernel / kernel.sum(dim=-1, keepdim=True)
+
+    def _distance(self, x: torch.Tensor, squared: bool) -> torch.Tensor:
+        """(B, K) squared or plain distance between the queries and the keys, in the frame."""
+        if x.ndim == 1:
+            diff = x[:, None] - self.keys[None, :]  # (B, K)
+            return diff * diff if squared else diff.abs()
+        # nwcore measures ||x - x_i|| with torch.cdist, which has no ONNX conversion in
+        # torch 2.13; this is the same exact-difference distance, spelled out so that torch
+        # and onnxruntime round alike: the sum over D runs in a fixed order (unrolled), and
+        # the square root is taken in float64: onnxruntime's float32 Sqrt is off by an ulp
+        # at times, the float64 one rounded to float32 is the correctly rounded result, like
+        # torch's (it matters at a boxcar's window edge).
+        diff = x[:, None, :] - self.keys[None, :, :]  # (B, K, D)
+        dist2 = diff[..., 0] * diff[..., 0]  # (B, K)
+        for j in range(1, diff.shape[-1]):
+            dist2 = dist2 + diff[..., j] * diff[..., j]  # (B, K)
+        return dist2 if squared else dist2.double().sqrt().to(x.dtype)
 
 
 def to_onnx(

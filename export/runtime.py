@@ -8,6 +8,15 @@ shape [batch] for 1-D data or [batch, d] for data in R^d. float32 is used as is;
 dtypes (float64, float16, integers) are converted to float32, which keeps about 7 significant
 digits. Refused with ExportError: non-numeric or complex or boolean data, another rank or d,
 an empty batch, NaN or infinite values, numbers too large for float32.
+
+Session options: onnxruntime's defaults (every graph optimisation, one intra-op thread per
+core with spinning, memory pattern and CPU arena on). Each alternative was measured side by
+side on the exported models (`python -m tests.bench --only onnx`, the session-options table
+in tests/bench/results/onnx-cpu.md): one thread, no spinning, no memory pattern and no arena
+came out within the shared 2-core machine's noise of the defaults at batch 1 and 10,000;
+basic graph optimisation looked ahead at batch 10,000 (1.05x to 1.95x in two heavily loaded
+runs, none at batch 1), within that noise, so none is set until a quiet machine confirms it.
+The speed comes from the graph itself (export.onnx_model.GRAPHS).
 """
 
 from __future__ import annotations
