@@ -23,7 +23,8 @@ SCHEMA = {
     cd.STEP,
     cd.LOSS,
 }
-SCHEMA.add("pi")  # panel order, added by fit_with_heatmaps
+SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.LO, cd.HI}  # panel grid, hover strips
+SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
 def _walk(node, key):
