@@ -13,6 +13,8 @@ X, Y, CURVE, QI = "x", "y", "curve", "qi"  # fit chart: one row per (query, curv
 LO, HI = "lo", "hi"  # hover strips: the x interval closest to each query
 QUERY, KEY, WEIGHT, KI, PANEL = "query", "key", "weight", "ki", "panel"  # heatmap cells
 STEP, LOSS = "step", "loss"  # loss chart
+SCORE, MASKED, LABEL = "score", "masked", "label"  # matrix heatmaps (scoring, self-attention)
+ROW, FEATURE, VALUE = "row", "feature", "value"  # real-valued matrices (encodings, outputs)
 
 
 def curve_frame(x: np.ndarray, y: np.ndarray, curve: str) -> pd.DataFrame:
@@ -27,6 +29,31 @@ def empty_curves() -> pd.DataFrame:
 def points_frame(x: np.ndarray | None = None, y: np.ndarray | None = None) -> pd.DataFrame:
     """Training points (n,), or an empty frame with the same columns."""
     return pd.DataFrame({X: [] if x is None else x, Y: [] if y is None else y})
+
+
+def cell_frame(
+    matrices: dict[str, np.ndarray],
+    row_names: list[str],
+    col_names: list[str],
+    row: str = QUERY,
+    col: str = KEY,
+) -> pd.DataFrame:
+    """Long form of same-shape (R, C) matrices: one row per cell, one column per matrix.
+
+    >>> cell_frame({WEIGHT: np.array([[0.25, 0.75]])}, ["q1"], ["k1", "k2"]).to_dict("list")
+    {'query': ['q1', 'q1'], 'key': ['k1', 'k2'], 'weight': [0.25, 0.75]}
+    """
+    n_rows, n_cols = len(row_names), len(col_names)
+    out = {
+        row: np.repeat(np.asarray(row_names, dtype=object), n_cols).tolist(),
+        col: np.tile(np.asarray(col_names, dtype=object), n_rows).tolist(),
+    }
+    for name, m in matrices.items():
+        m = np.asarray(m)
+        if m.shape != (n_rows, n_cols):
+            raise ValueError(f"{name}: shape {m.shape}, expected {(n_rows, n_cols)}")
+        out[name] = m.ravel().tolist()
+    return pd.DataFrame(out)
 
 
 def loss_frame(steps: list[int], losses: list[float]) -> pd.DataFrame:
@@ -72,7 +99,7 @@ def panel_grid(
     title_y = []
     for pr in range(grid_rows):
         titles = [band_key(pr, g, gap=True) for g in range(title_bands)]
-        title_y.append(titles[-1])
+        title_y.append(titles[-1] if titles else None)
         y_domain += titles + y[pr]
     return {"x_domain": x_domain, "y_domain": y_domain, "x": x, "y": y, "title_y": title_y}
 
@@ -81,8 +108,8 @@ def dark_cells(values: np.ndarray, diverging: bool, sqrt: bool = False) -> np.nd
     """Whether a cell's colour is dark enough that its text must be white.
 
     viridis (sequential): the low end is dark purple, so values below 45% of the range (a sqrt
-    scale starts at 0 and is compared after the sqrt); redblue (diverging, centred at 0): both ends are dark,
-    so |value| above 60% of the largest |value|.
+    scale starts at 0 and is compared after the sqrt); redblue (diverging, centred at 0): both
+    ends are dark, so |value| above 60% of the largest |value|.
 
     >>> dark_cells(np.array([0.0, 0.2, 1.0]), diverging=False).tolist()
     [True, True, False]

@@ -478,49 +478,130 @@ def matrix_heatmap(
     x_order: list[str],
     y_order: list[str],
     title: str,
+    titles: dict[str, str],
     masked: str | None = None,
     facet: str | None = None,
     facet_order: list[str] | None = None,
     show_text: bool = True,
-    scheme: str = HEAT_SCHEME,
     diverging: bool = False,
-    cell: int = 56,
+    cell: int = 40,
     tooltip: list[str] | None = None,
-) -> alt.Chart | alt.FacetChart:
-    """A labelled matrix heatmap (small matrices), optional masked cells and facets."""
-    width = max(120, min(520, cell * len(x_order)))
-    height = max(60, min(520, cell * len(y_order)))
+) -> dict:
+    """A labelled matrix heatmap (small matrices), optional masked cells and panels.
+
+    frame: one row per cell with stable field names (x, y, value, "label" for the cell text,
+    `masked` and `facet` if given); `titles` maps each field to its translated title. Every
+    x_order / y_order label is on the axes (tokens, keys, queries). Panels (facet_order) are
+    laid out as a grid of two in one view, with a checkbox for one colour scale per panel.
+
+    Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"): the chart takes its
+    column's width, the height follows the rows (`cell` px each).
+    """
+    panels = facet_order or [""]
+    columns = 2 if facet else 1
+    grid = cd.panel_grid(len(panels), y_order, x_order, columns, 1 if facet else 0)
+    p = frame[facet].map({n: i for i, n in enumerate(panels)}).to_numpy() if facet else 0
+    i = frame[y].map({n: k for k, n in enumerate(y_order)}).to_numpy()
+    j = frame[x].map({n: k for k, n in enumerate(x_order)}).to_numpy()
+    xs = np.array(grid["x"], dtype=object)  # (columns, X)
+    ys = np.array(grid["y"], dtype=object)  # (grid rows, Y)
+    v = frame[value].to_numpy(dtype=float)
+    hidden = frame[masked].to_numpy(dtype=bool) if masked else np.zeros(len(v), dtype=bool)
+    groups = frame[facet] if facet else pd.Series(0, index=frame.index)
+    top = pd.Series(np.abs(v), index=frame.index).groupby(groups).transform("max").to_numpy()
+    dark_own = np.zeros(len(v), dtype=bool)
+    for _, idx in pd.Series(range(len(v))).groupby(groups.to_numpy()).groups.items():
+        dark_own[idx] = cd.dark_cells(v[idx], diverging)
+    cells = frame.assign(
+        **{
+            cd.GX: xs[p % columns, j],
+            cd.GY: ys[p // columns, i],
+            cd.PANEL_MAX: np.where(top > 0, top, 1.0),
+            cd.DARK: cd.dark_cells(v, diverging) & ~hidden,
+            "dark_own": dark_own & ~hidden,
+        }
+    )
+    shade = "shade" if facet else value
+    own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
     scale = (
         alt.Scale(scheme="redblue", domainMid=0, reverse=True)
         if diverging
-        else alt.Scale(scheme=scheme)
+        else alt.Scale(scheme=HEAT_SCHEME)
     )
-    color: alt.Color | dict = alt.Color(f"{value}:Q", scale=scale, legend=alt.Legend(title=value))
+    color: alt.Color | dict = alt.Color(
+        f"{shade}:Q", scale=scale, legend=alt.Legend(title=titles.get(value, value))
+    )
     if masked is not None:
         color = alt.condition(f"datum['{masked}']", alt.value("#e6e6e6"), color)
-    base = alt.Chart().encode(
-        x=alt.X(f"{x}:O", sort=x_order, title=None, axis=alt.Axis(labelAngle=-40, orient="top")),
-        y=alt.Y(f"{y}:O", sort=y_order, title=None),
+    many = len(grid["x_domain"]) > 12
+    base = alt.Chart(alt.NamedData(name="cells")).encode(
+        x=alt.X(
+            f"{cd.GX}:O",
+            scale=alt.Scale(domain=grid["x_domain"]),
+            title=titles.get(x),
+            axis=alt.Axis(
+                orient="top",
+                labelExpr=cd.LABEL_EXPR,
+                labelAngle=-90 if many else -40,
+                labelOverlap=False,
+                labelLimit=90,
+                labelFontSize=10 if many else 11,
+                ticks=False,
+            ),
+        ),
+        y=alt.Y(
+            f"{cd.GY}:O",
+            scale=alt.Scale(domain=grid["y_domain"]),
+            title=titles.get(y),
+            axis=alt.Axis(labelExpr=cd.LABEL_EXPR, labelOverlap=False, labelLimit=110, ticks=False),
+        ),
     )
-    tips = tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=".4f")]
+    tips = [
+        alt.Tooltip(f"{f}:Q", format=".4f", title=titles.get(f, f))
+        if pd.api.types.is_float_dtype(frame[f])
+        else alt.Tooltip(f"{f}:N", title=titles.get(f, f))
+        for f in (tooltip or [y, x, value])
+    ]
     rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(color=color, tooltip=tips)
+    if facet:
+        rect = rect.transform_calculate(
+            shade=f"{OWN_SCALE} ? datum['{value}'] / datum.{cd.PANEL_MAX} : datum['{value}']"
+        )
     layers = [rect]
     if show_text:
+        dark = f"{OWN_SCALE} ? datum.dark_own : datum.{cd.DARK}" if facet else f"datum.{cd.DARK}"
         layers.append(
             base.mark_text(fontSize=11).encode(
                 text=alt.Text("label:N"),
-                color=alt.value("#222"),
+                color=alt.condition(dark, alt.value("white"), alt.value("#222")),
                 tooltip=tips,
             )
         )
-    chart = alt.layer(*layers, data=frame).properties(width=width, height=height)
-    # Streamlit's default autosize "fit" squeezes the plot area to make room for axes; "pad" keeps
-    # the cells at the size given here and grows the chart around them.
-    pad = alt.AutoSizeParams(type="pad", contains="padding")
-    if facet is not None:
-        return chart.facet(
-            facet=alt.Facet(f"{facet}:N", sort=facet_order, title=None),
-            # as many panels per row as fit the page's ~960 px main column (labels included)
-            columns=max(1, min(len(facet_order or []), 960 // (width + 60))),
-        ).properties(title=title, autosize=pad)
-    return chart.properties(title=title, autosize=pad)
+    if facet:
+        heads = pd.DataFrame(
+            {
+                cd.GX: [grid["x"][k % columns][0] for k in range(len(panels))],
+                cd.GY: [grid["title_y"][k // columns] for k in range(len(panels))],
+                cd.PANEL: panels,
+            }
+        )
+        layers.append(
+            alt.Chart(alt.Data(values=heads.to_dict("records")))
+            .mark_text(align="left", baseline="middle", fontSize=12, fontWeight="bold")
+            .encode(
+                x=alt.X(f"{cd.GX}:O", bandPosition=0),
+                y=alt.Y(f"{cd.GY}:O"),
+                text=alt.Text(f"{cd.PANEL}:N"),
+            )
+        )
+    chart = alt.layer(*layers).properties(
+        title=title,
+        width="container",
+        height=cell * len(grid["y_domain"]),
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    )
+    if facet:
+        chart = chart.add_params(own)
+    spec = chart.to_dict()
+    spec["datasets"] = {"cells": cells}
+    return spec

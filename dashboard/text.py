@@ -544,7 +544,7 @@ TEXT: dict[str, str] = {
     ),
     # dash-fit: chart legend and heatmap option
     "legend_empty": "no key in the window",
-    "heat_own": "one colour scale per heatmap (colour = weight / that heatmap's largest) ",
+    "heat_own": "one colour scale per heatmap ",
 }
 
 

@@ -472,5 +472,5 @@ TEXT_ZH: dict[str, str] = {
     ),
     # dash-fit: chart legend and heatmap option
     "legend_empty": "窗口内没有键",
-    "heat_own": "每个热图使用各自的色标（颜色 = 权重 / 该热图的最大权重） ",
+    "heat_own": "每个热图各用一个色标 ",
 }

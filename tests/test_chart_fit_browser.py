@@ -27,7 +27,7 @@ MEASURE = """() => {
   for (const chart of document.querySelectorAll('[data-testid="stVegaLiteChart"]')) {
     const box = chart.closest('[data-testid="stElementContainer"]');
     const live = !!chart.querySelector('.vega-bindings input[type="range"]');  // the live w view
-    const drawn = chart.querySelector('svg.marks, canvas.marks, .vega-embed svg, .vega-embed canvas');
+    const drawn = chart.querySelector('svg.marks, canvas.marks');
     if (!drawn) { out.push({key: 'chart ' + out.length, live, drawn: null}); continue; }
     const d = drawn.getBoundingClientRect(), b = box.getBoundingClientRect();
     const title = chart.querySelector('.role-title-text, .role-title text');
@@ -119,7 +119,7 @@ def test_trained_pooling_chart_with_eight_heads_fits(server: str, browser):
         try:
             page.get_by_text("Trained in", exact=False).first.wait_for()
             settle(page)
-            wait_for(page, lambda: _drawn(page, 1), "the fit chart")
+            wait_for(page, lambda p=page: _drawn(p, 1), "the fit chart")
             no_exception(page)
             page.screenshot(path=ARTIFACTS / f"fit-pooling-8heads-{width}.png", full_page=True)
             check(measure(page), f"8 heads at {width} px")

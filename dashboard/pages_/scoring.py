@@ -5,12 +5,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 import torch
 
 import nwcore
+from dashboard import chart_data as cd
 from dashboard import charts, params, urlstate
 from dashboard.common import fmt, run_page
 from dashboard.controls import draw
@@ -105,55 +105,39 @@ def show(c: dict[str, Any]) -> None:
 
     q_names = [t("row_query", i=i + 1) for i in range(n_q)]
     k_names = [t("row_key", i=j + 1) for j in range(n_k)]
-    cells = []
-    for i in range(n_q):
-        for j in range(n_k):
-            masked = not bool(allowed[i, j])
-            cells.append(
-                {
-                    t("f_query"): q_names[i],
-                    t("f_key"): k_names[j],
-                    t("f_score"): float(scores[0, i, j]),
-                    t("f_weight"): float(weights[0, i, j]),
-                    "masked": masked,
-                }
-            )
-    frame = pd.DataFrame(cells)
-    score_frame = frame.assign(
-        label=[
-            t("masked") if m else fmt(s, 2)
-            for s, m in zip(frame[t("f_score")], frame["masked"], strict=True)
-        ]
+    masked = ~allowed.numpy()  # (Q, K)
+    frame = cd.cell_frame(
+        {cd.SCORE: scores[0].numpy(), cd.WEIGHT: weights[0].numpy(), cd.MASKED: masked},
+        q_names,
+        k_names,
     )
-    weight_frame = frame.assign(
-        label=[
-            t("masked") if m else fmt(w, 2)
-            for w, m in zip(frame[t("f_weight")], frame["masked"], strict=True)
-        ]
-    )
+
+    def labelled(field: str) -> pd.DataFrame:
+        values = zip(frame[field], masked.ravel(), strict=True)
+        return frame.assign(label=[t("masked") if m else fmt(v, 2) for v, m in values])
+
+    score_frame, weight_frame = labelled(cd.SCORE), labelled(cd.WEIGHT)
     left, right = st.columns(2)
-    common = dict(x=t("f_key"), y=t("f_query"), x_order=k_names, y_order=q_names, masked="masked")
-    tips = [t("f_query"), t("f_key"), alt_tip(t("f_score")), alt_tip(t("f_weight")), "masked"]
+    titles = {cd.QUERY: t("f_query"), cd.KEY: t("f_key"), cd.SCORE: t("f_score"),
+              cd.WEIGHT: t("f_weight"), cd.MASKED: t("masked")}  # fmt: skip
+    tips = [cd.QUERY, cd.KEY, cd.SCORE, cd.WEIGHT, cd.MASKED]
+    common = dict(x=cd.KEY, y=cd.QUERY, x_order=k_names, y_order=q_names, masked=cd.MASKED,
+                  titles=titles, tooltip=tips)  # fmt: skip
     with left:
-        st.altair_chart(
+        st.vega_lite_chart(
             charts.matrix_heatmap(
-                score_frame,
-                value=t("f_score"),
-                title=t("scores_title"),
-                diverging=True,
-                tooltip=tips,
-                **common,
+                score_frame, value=cd.SCORE, title=t("scores_title"), diverging=True, **common
             ),
             key="scores_chart",
-            width="content",
+            width="stretch",
         )
     with right:
-        st.altair_chart(
+        st.vega_lite_chart(
             charts.matrix_heatmap(
-                weight_frame, value=t("f_weight"), title=t("weights_title"), tooltip=tips, **common
+                weight_frame, value=cd.WEIGHT, title=t("weights_title"), **common
             ),
             key="weights_chart",
-            width="content",
+            width="stretch",
         )
     st.subheader(t("outputs_title"))
     outputs = pd.DataFrame(
@@ -161,10 +145,6 @@ def show(c: dict[str, Any]) -> None:
     )
     st.dataframe(outputs, key="outputs_table")
     st.caption(t("outputs_caption"))
-
-
-def alt_tip(field: str) -> alt.Tooltip:
-    return alt.Tooltip(f"{field}:Q", format=".4f")
 
 
 run_page(body)
