@@ -91,12 +91,14 @@ def _drawn(page, expected: int) -> bool:
     return len(found) >= expected and all(c.get("drawn", True) is not None for c in found)
 
 
-@pytest.mark.parametrize("lang", ["en", "zh"])
-@pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("path", list(PAGES), ids=lambda p: p or "pooling")
+# every page at every width in English; in Chinese at 800 px
+CASES = [(p, w, "en") for p in PAGES for w in WIDTHS] + [(p, 800, "zh") for p in PAGES]
+
+
+@pytest.mark.parametrize(
+    ("path", "width", "lang"), CASES, ids=[f"{p or 'pooling'}-{w}-{lang}" for p, w, lang in CASES]
+)
 def test_every_chart_fits_its_column(server: str, browser, path: str, width: int, lang: str):
-    if lang == "zh" and width != 800:
-        pytest.skip("Chinese is checked at one width (its titles are no wider than English)")
     query = "?lang=zh" if lang == "zh" else ""
     page = open_page(browser, f"{server}/{path}{query}", width=width)
     name = path or "pooling"
@@ -112,16 +114,39 @@ def test_every_chart_fits_its_column(server: str, browser, path: str, width: int
         page.context.close()
 
 
-def test_trained_pooling_chart_with_eight_heads_fits(server: str, browser):
+@pytest.mark.parametrize("width", WIDTHS)
+def test_trained_pooling_chart_with_eight_heads_fits(server: str, browser, width: int):
     """The widest fit chart: nine heatmap panels (nonparametric + 8 heads) after training."""
-    for width in WIDTHS:
-        page = open_page(browser, f"{server}/?heads=8&mode=converged&train=1", width=width)
-        try:
-            page.get_by_text("Trained in", exact=False).first.wait_for()
-            settle(page)
-            wait_for(page, lambda p=page: _drawn(p, 1), "the fit chart")
-            no_exception(page)
-            page.screenshot(path=ARTIFACTS / f"fit-pooling-8heads-{width}.png", full_page=True)
-            check(measure(page), f"8 heads at {width} px")
-        finally:
-            page.context.close()
+    page = open_page(browser, f"{server}/?heads=8&mode=converged&train=1", width=width)
+    try:
+        page.get_by_text("Trained in", exact=False).first.wait_for()
+        settle(page)
+        wait_for(page, lambda: _drawn(page, 1), "the fit chart")
+        no_exception(page)
+        page.screenshot(path=ARTIFACTS / f"fit-pooling-8heads-{width}.png", full_page=True)
+        check(measure(page), f"8 heads at {width} px")
+    finally:
+        page.context.close()
+
+
+def test_hover_lists_every_curve_and_heatmaps_offer_their_own_scale(server: str, browser):
+    """In Chromium: pointing at the fit chart shows one tooltip with every curve's value at
+    that query; the legend names the training points; the own-scale checkbox is there."""
+    page = open_page(browser, server, width=1400)
+    try:
+        wait_for(page, lambda: _drawn(page, 2), "the fit chart")
+        settle(page)
+        chart = page.locator('[data-testid="stVegaLiteChart"]').first
+        box = chart.locator("canvas.marks, svg.marks").first.bounding_box()
+        page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + 200)
+        tip = page.locator("#vg-tooltip-element")
+        wait_for(page, lambda: tip.is_visible() and "nonparametric" in tip.inner_text(), "tooltip")
+        shown = tip.inner_text()
+        page.screenshot(path=ARTIFACTS / "fit-hover-tooltip.png")
+        for name in ("x", "truth", "average", "nonparametric", "parametric"):
+            assert name in shown, shown
+        checkbox = chart.locator('.vega-bindings input[type="checkbox"]')
+        assert checkbox.count() == 1
+        assert "one colour scale per heatmap" in chart.locator(".vega-bindings").inner_text()
+    finally:
+        page.context.close()
