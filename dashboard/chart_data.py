@@ -81,7 +81,7 @@ def panel_grid(
 ) -> dict:
     """Band domains laying out n_panels matrices (rows x cols, the same labels in each) in a
     grid of `columns` panels per row, with one gap band between panel columns and
-    `title_bands` bands above each row of panels for their titles.
+    `title_bands` bands above each row of panels for their titles (title_y: the first).
 
     Returns x_domain, y_domain, x[pcol][j] and y[prow][i] (the keys of column j / row i of a
     panel in grid column pcol / grid row prow) and title_y[prow] (the band of the titles).
@@ -99,7 +99,7 @@ def panel_grid(
     title_y = []
     for pr in range(grid_rows):
         titles = [band_key(pr, g, gap=True) for g in range(title_bands)]
-        title_y.append(titles[-1] if titles else None)
+        title_y.append(titles[0] if titles else None)
         y_domain += titles + y[pr]
     return {"x_domain": x_domain, "y_domain": y_domain, "x": x, "y": y, "title_y": title_y}
 

@@ -76,6 +76,7 @@ TITLE_PX = 22  # px above each row of heatmap panels for their titles
 OWN_SCALE = "own_scale"  # in-browser checkbox: one colour scale per heatmap panel
 MARKER_COLORS = {"points": "#ff7f0e", "empty": "#000000"}
 MARKER_SHAPES = {"points": "circle", "empty": "cross"}
+MARKER_SIZES = {"points": 36, "empty": 90}
 # Sentinels in a cached template, replaced by each call's data-dependent values.
 _X_DOMAIN, _Y_DOMAIN, _X_TICKS, _Y_TICKS = "@x_domain", "@y_domain", "@x_ticks", "@y_ticks"
 
@@ -162,7 +163,11 @@ def fit_with_heatmaps(
     (spec["vconcat"][0] if has_heat else spec)["title"] = title
     # a long title is cut with an ellipsis at the chart's width instead of widening it
     spec.setdefault("config", {})["title"] = {"anchor": "start", "limit": {"expr": "width"}}
-    datasets = {"curves": curves, "points": points, "empty": empty, "hover": hover_frame(curves)}
+    markers = pd.concat(
+        [points[[cd.X, cd.Y]].assign(marker="points"), empty[[cd.X, cd.Y]].assign(marker="empty")],
+        ignore_index=True,
+    )
+    datasets = {"curves": curves, "markers": markers, "hover": hover_frame(curves)}
     if has_heat:
         heat, titles, fill = _heat_grid(heat, panels)
         spec = _fill(spec, fill)
@@ -315,42 +320,30 @@ def _fit_template(
         x=x_enc, opacity=alt.condition(query, alt.value(0.7), alt.value(0), empty=False)
     )
     layers = [lines, rule, band]
-    if has_points:
+    if markers:  # one layer, so one legend shows each marker's colour and shape together
         layers.insert(
             0,
-            alt.Chart(alt.NamedData(name="points"))
-            .transform_calculate(marker="'points'")
-            .mark_point(size=36, filled=True, opacity=0.75, clip=True)
+            alt.Chart(alt.NamedData(name="markers"))
+            .mark_point(filled=True, opacity=0.8, clip=True)
             .encode(
                 x=x_enc,
                 y=y_enc,
                 color=marker_color,
                 shape=marker_shape,
+                size=alt.Size(
+                    "marker:N",
+                    scale=alt.Scale(domain=markers, range=[MARKER_SIZES[m] for m in markers]),
+                    legend=None,
+                ),
                 tooltip=[
                     alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
                     alt.Tooltip(f"{y_f}:Q", format=".4g", title=ty),
                 ],
             ),
         )
-    if has_empty:
-        layers.append(
-            alt.Chart(alt.NamedData(name="empty"))
-            .transform_calculate(marker="'empty'")
-            .mark_point(size=90, filled=True, clip=True)
-            .encode(
-                x=x_enc,
-                y=y_enc,
-                color=marker_color,
-                shape=marker_shape,
-                tooltip=[
-                    alt.Tooltip(f"{s_f}:N", title=t("f_series")),
-                    alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
-                ],
-            )
-        )
     fit = alt.layer(*layers).properties(name="fit", title="", height=FIT_HEIGHT)
     if markers:
-        fit = fit.resolve_scale(color="independent")  # curves and markers: two legends
+        fit = fit.resolve_scale(color="independent", shape="independent")  # two legends
     if not has_heat:
         return json.dumps(fit.properties(padding=_PADDING).to_dict())
     panel_px = _panel_px(n_panels)
@@ -400,7 +393,7 @@ def _fit_template(
         alt.Chart(alt.NamedData(name="titles"))
         .mark_text(
             align="left",
-            baseline="middle",
+            baseline="top",  # from the top of the title bands (TITLE_PX) down
             fontSize=12,
             limit=alt.ExprRef(f"(width - {margin}) / {_heat_columns(n_panels)} - 8"),
         )
@@ -413,7 +406,7 @@ def _fit_template(
     heatmap = alt.layer(cells, titles).add_params(own).properties(name="heat", height=height)
     return json.dumps(
         alt.vconcat(fit, heatmap)
-        .resolve_scale(color="independent", x="independent", y="independent")
+        .resolve_scale(color="independent", shape="independent", x="independent", y="independent")
         .properties(padding=_PADDING)
         .to_dict()
     )

@@ -29,7 +29,7 @@ SCHEMA = {
     cd.STEP,
     cd.LOSS,
 }
-SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.LO, cd.HI}  # panel grid, hover strips
+SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.LO, cd.HI, "marker"}  # grid, hover, markers
 SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
@@ -115,9 +115,10 @@ def _layer_on(spec: dict, data: str, mark: str | None = None) -> dict:
 
 def test_legend_has_entries_for_training_points_and_empty_window_crosses():
     spec = _fit_spec()  # has points and one empty-window query
-    points = _layer_on(spec, "points")["encoding"]
-    crosses = _layer_on(spec, "empty")["encoding"]
-    for enc in (points, crosses):
+    markers = spec["datasets"]["markers"]
+    assert sorted(set(markers["marker"])) == ["empty", "points"]
+    assert (markers["marker"] == "points").sum() == 4  # the 4 training points, 1 cross
+    for enc in [_layer_on(spec, "markers")["encoding"]]:  # one layer: one merged legend
         assert enc["shape"]["scale"] == {
             "domain": ["points", "empty"],
             "range": ["circle", "cross"],
