@@ -479,6 +479,7 @@ def matrix_heatmap(
     diverging: bool = False,
     cell: int = 40,
     tooltip: list[str] | None = None,
+    every_x_label: bool = True,
 ) -> dict:
     """A labelled matrix heatmap (small matrices), optional masked cells and panels.
 
@@ -486,6 +487,7 @@ def matrix_heatmap(
     `masked` and `facet` if given); `titles` maps each field to its translated title. Every
     x_order / y_order label is on the axes (tokens, keys, queries). Panels (facet_order) are
     laid out as a grid of two in one view, with a checkbox for one colour scale per panel.
+    every_x_label=False lets Vega skip x labels that would overlap (feature indices).
 
     Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"): the chart takes its
     column's width, the height follows the rows (`cell` px each).
@@ -536,7 +538,7 @@ def matrix_heatmap(
                 orient="top",
                 labelExpr=cd.LABEL_EXPR,
                 labelAngle=-90 if many else -40,
-                labelOverlap=False,
+                labelOverlap=not every_x_label,
                 labelLimit=90,
                 labelFontSize=10 if many else 11,
                 ticks=False,

@@ -174,6 +174,7 @@ def _matrix(
         diverging=True,
         show_text=False,
         cell=20,
+        every_x_label=False,  # feature indices: every few is enough (rows are all labelled)
     )
 
 
