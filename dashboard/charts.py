@@ -320,9 +320,8 @@ def _fit_template(
         x=x_enc, opacity=alt.condition(query, alt.value(0.7), alt.value(0), empty=False)
     )
     layers = [lines, rule, band]
-    if markers:  # one layer, so one legend shows each marker's colour and shape together
-        layers.insert(
-            0,
+    if markers:  # one layer, so one legend shows each marker's colour and shape together;
+        layers.append(  # on top of the hover strips, so a point shows its own tooltip
             alt.Chart(alt.NamedData(name="markers"))
             .mark_point(filled=True, opacity=0.8, clip=True)
             .encode(
