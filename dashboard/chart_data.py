@@ -10,8 +10,11 @@ import numpy as np
 import pandas as pd
 
 X, Y, CURVE, QI = "x", "y", "curve", "qi"  # fit chart: one row per (query, curve)
+LO, HI = "lo", "hi"  # hover strips: the x interval closest to each query
 QUERY, KEY, WEIGHT, KI, PANEL = "query", "key", "weight", "ki", "panel"  # heatmap cells
 STEP, LOSS = "step", "loss"  # loss chart
+SCORE, MASKED, LABEL = "score", "masked", "label"  # matrix heatmaps (scoring, self-attention)
+ROW, FEATURE, VALUE = "row", "feature", "value"  # real-valued matrices (encodings, outputs)
 
 
 def curve_frame(x: np.ndarray, y: np.ndarray, curve: str) -> pd.DataFrame:
@@ -28,5 +31,100 @@ def points_frame(x: np.ndarray | None = None, y: np.ndarray | None = None) -> pd
     return pd.DataFrame({X: [] if x is None else x, Y: [] if y is None else y})
 
 
+def cell_frame(
+    matrices: dict[str, np.ndarray],
+    row_names: list[str],
+    col_names: list[str],
+    row: str = QUERY,
+    col: str = KEY,
+) -> pd.DataFrame:
+    """Long form of same-shape (R, C) matrices: one row per cell, one column per matrix.
+
+    >>> cell_frame({WEIGHT: np.array([[0.25, 0.75]])}, ["q1"], ["k1", "k2"]).to_dict("list")
+    {'query': ['q1', 'q1'], 'key': ['k1', 'k2'], 'weight': [0.25, 0.75]}
+    """
+    n_rows, n_cols = len(row_names), len(col_names)
+    out = {
+        row: np.repeat(np.asarray(row_names, dtype=object), n_cols).tolist(),
+        col: np.tile(np.asarray(col_names, dtype=object), n_rows).tolist(),
+    }
+    for name, m in matrices.items():
+        m = np.asarray(m)
+        if m.shape != (n_rows, n_cols):
+            raise ValueError(f"{name}: shape {m.shape}, expected {(n_rows, n_cols)}")
+        out[name] = m.ravel().tolist()
+    return pd.DataFrame(out)
+
+
 def loss_frame(steps: list[int], losses: list[float]) -> pd.DataFrame:
     return pd.DataFrame({STEP: steps, LOSS: losses})
+
+
+# --- panel grids: several matrices in one view, so the view can take its column's width -------
+GX, GY = "gx", "gy"  # band keys of a cell (panel position + row/column + its label)
+PANEL_MAX, DARK = "panel_max", "dark"  # the panel's largest value; text on this cell goes white
+KEY_PREFIX = 8  # characters before the label in a band key: "pp:iiiii"
+LABEL_EXPR = f"substring(datum.value, {KEY_PREFIX})"  # the axis shows only the label part
+
+
+def band_key(position: int, index: int, label: str = "", gap: bool = False) -> str:
+    """A band key: panel position, index, then the label (gap and title bands have none).
+
+    >>> band_key(1, 7, "0.25"), band_key(0, 2, gap=True)
+    ('01:000070.25', '00~00002')
+    """
+    return f"{position:02d}{'~' if gap else ':'}{index:05d}{'' if gap else label}"
+
+
+def panel_grid(
+    n_panels: int, row_labels: list[str], col_labels: list[str], columns: int, title_bands: int
+) -> dict:
+    """Band domains laying out n_panels matrices (rows x cols, the same labels in each) in a
+    grid of `columns` panels per row, with one gap band between panel columns and
+    `title_bands` bands above each row of panels for their titles (title_y: the first).
+
+    Returns x_domain, y_domain, x[pcol][j] and y[prow][i] (the keys of column j / row i of a
+    panel in grid column pcol / grid row prow) and title_y[prow] (the band of the titles).
+    """
+    columns = max(1, min(columns, n_panels))
+    grid_rows = -(-n_panels // columns)
+    x = [[band_key(pc, j, lab) for j, lab in enumerate(col_labels)] for pc in range(columns)]
+    y = [[band_key(pr, i, lab) for i, lab in enumerate(row_labels)] for pr in range(grid_rows)]
+    x_domain: list[str] = []
+    for pc in range(columns):
+        if pc:
+            x_domain.append(band_key(pc, 0, gap=True))
+        x_domain += x[pc]
+    y_domain: list[str] = []
+    title_y = []
+    for pr in range(grid_rows):
+        titles = [band_key(pr, g, gap=True) for g in range(title_bands)]
+        title_y.append(titles[0] if titles else None)
+        y_domain += titles + y[pr]
+    return {"x_domain": x_domain, "y_domain": y_domain, "x": x, "y": y, "title_y": title_y}
+
+
+def dark_cells(values: np.ndarray, diverging: bool, sqrt: bool = False) -> np.ndarray:
+    """Whether a cell's colour is dark enough that its text must be white.
+
+    viridis (sequential): the low end is dark purple, so values below 45% of the range (a sqrt
+    scale starts at 0 and is compared after the sqrt); redblue (diverging, centred at 0): both
+    ends are dark, so |value| above 60% of the largest |value|.
+
+    >>> dark_cells(np.array([0.0, 0.2, 1.0]), diverging=False).tolist()
+    [True, True, False]
+    >>> dark_cells(np.array([-2.0, 0.5, 1.9]), diverging=True).tolist()
+    [True, False, True]
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return np.zeros(0, dtype=bool)
+    if diverging:
+        top = float(np.max(np.abs(v)))
+        return np.abs(v) > 0.6 * top if top > 0 else np.zeros(v.shape, dtype=bool)
+    lo, hi = float(np.min(v)), float(np.max(v))
+    if sqrt:
+        lo, hi, v = 0.0, np.sqrt(max(hi, 0.0)), np.sqrt(np.clip(v, 0, None))
+    if hi <= lo:
+        return np.ones(v.shape, dtype=bool)  # one colour: the scale's dark start
+    return (v - lo) / (hi - lo) < 0.45

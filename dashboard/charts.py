@@ -71,6 +71,64 @@ def heat_frame(
     )
 
 
+FIT_HEIGHT = 320  # px, the fit chart's plot
+RIGHT_PX = 8  # px kept right of the data for the half of the last tick label that sticks out
+TITLE_PX = 22  # px above each row of heatmap panels for their titles
+OWN_SCALE = "own_scale"  # in-browser checkbox: one colour scale per heatmap panel
+MARKER_COLORS = {"points": "#ff7f0e", "empty": "#000000"}
+MARKER_SHAPES = {"points": "circle", "empty": "cross"}
+MARKER_SIZES = {"points": 36, "empty": 90}
+# Sentinels in a cached template, replaced by each call's data-dependent values.
+_X_DOMAIN, _Y_DOMAIN, _X_TICKS, _Y_TICKS = "@x_domain", "@y_domain", "@x_ticks", "@y_ticks"
+
+
+def left_margin(*values) -> int:
+    """Pixels kept inside the plot, left of the data, for the y axis (labels and title).
+
+    In a vconcat Streamlit sets each chart's width to its column's; an axis drawn outside that
+    width would push the chart past the column, so the axis sits inside it. The margin follows
+    the longest tick label the values can have (a rough 7 px per character).
+
+    >>> left_margin(np.array([0.0, 4.0])), left_margin(np.array([1e8, 1e8 + 1]))
+    (64, 136)
+    """
+    parts = [np.asarray(v, dtype=float).ravel() for v in values] + [np.zeros(1)]
+    finite = np.concatenate(parts)
+    finite = finite[np.isfinite(finite)]
+    widest = float(np.max(np.abs(finite)))
+    chars = len(f"{widest:,.0f}") + 4  # sign, decimals
+    margin = 28 + 7 * chars
+    return int(min(160, max(64, -(-margin // 8) * 8)))
+
+
+def _fill(node, values: dict[str, object]):
+    """The spec with every sentinel string (a key of `values`) replaced by its value."""
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        if len(node) == 1 and isinstance(node[0], str) and node[0] in values:
+            return values[node[0]]  # a list sentinel: ["@x_domain"] -> the domain
+        return [_fill(v, values) for v in node]
+    return node
+
+
+def _ticks(keys: list[str], n: int) -> list[str]:
+    """About n evenly spaced keys (first and last included) for an axis's tick labels."""
+    if len(keys) <= n:
+        return list(keys)
+    idx = np.unique(np.linspace(0, len(keys) - 1, n).round().astype(int))
+    return [keys[i] for i in idx]
+
+
+def fmt_tick(value: float) -> str:
+    """A short tick label for a coordinate (4 significant digits).
+
+    >>> fmt_tick(0.123456), fmt_tick(1234.5678), fmt_tick(100000002.5), fmt_tick(-3e-7)
+    ('0.1235', '1235', '1e+08', '-3e-07')
+    """
+    return f"{value:.4g}"
+
+
 def fit_with_heatmaps(
     curves: pd.DataFrame,
     points: pd.DataFrame,
@@ -84,32 +142,118 @@ def fit_with_heatmaps(
 ) -> dict:
     """The fit chart (truth, points, curves) over per-panel heatmaps, linked by the query.
 
-    curves: x, y, series, qi (query index); points: x, y; empty: x, y, series for queries
+    curves: x, y, curve, qi (query index); points: x, y; empty: x, y, curve for queries
     with an empty window; heat: cells from heat_frame. Hovering a query on the fit chart
-    highlights its row in every heatmap, in the browser (no rerun).
+    lists every curve's value there and highlights its row in every heatmap, in the browser
+    (no rerun). The heatmap panels are one view laid out as a grid (chart_data.panel_grid),
+    so both charts take their column's width at any screen width.
 
-    Returns a Vega-Lite spec for st.vega_lite_chart. The chart's structure depends only on a
-    few strings, so it is built (and schema-checked) by altair once per structure and cached;
-    each rerun only attaches its data. That keeps a rerun cheap when a class shares a server.
+    Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"). The chart's structure
+    depends only on a few strings, so it is built (and schema-checked) by altair once per
+    structure and cached; each rerun only attaches its data.
     """
     series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
     has_heat = not heat.empty
+    margin = left_margin(curves[cd.Y], points[cd.Y], heat[cd.QUERY] if has_heat else [])
+    n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
     template = _fit_template(
-        series, len(panels), x_label, y_label, len(points) > 0, len(empty) > 0, has_heat,
-        current_lang(),
+        series, len(panels), n_rows, margin, x_label, y_label, len(points) > 0,
+        len(empty) > 0, has_heat, current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
     (spec["vconcat"][0] if has_heat else spec)["title"] = title
-    order = {name: i for i, name in enumerate(panels)}
-    heat = heat.assign(pi=heat["panel"].map(order)) if has_heat else heat
-    spec["datasets"] = {"curves": curves, "points": points, "empty": empty, "heat": heat}
+    # a long title is cut with an ellipsis at the chart's width instead of widening it
+    spec.setdefault("config", {})["title"] = {"anchor": "start", "limit": {"expr": "width"}}
+    markers = pd.concat(
+        [points[[cd.X, cd.Y]].assign(marker="points"), empty[[cd.X, cd.Y]].assign(marker="empty")],
+        ignore_index=True,
+    )
+    datasets = {"curves": curves, "markers": markers, "hover": hover_frame(curves)}
+    if has_heat:
+        heat, titles, fill = _heat_grid(heat, panels)
+        spec = _fill(spec, fill)
+        datasets |= {"heat": heat, "titles": titles}
+    spec["datasets"] = datasets
     return spec
+
+
+def hover_frame(curves: pd.DataFrame) -> pd.DataFrame:
+    """One row per query: its x, the strip of x closest to it (lo, hi) and every curve's y.
+
+    >>> f = hover_frame(cd.curve_frame(np.array([0.0, 1.0, 3.0]), np.array([5.0, 6, 7]), "average"))
+    >>> f[["x", "lo", "hi", "average"]].to_numpy().tolist()
+    [[0.0, 0.0, 0.5, 5.0], [1.0, 0.5, 2.0, 6.0], [3.0, 2.0, 3.0, 7.0]]
+    """
+    if curves.empty:
+        return pd.DataFrame({cd.QI: [], cd.X: [], cd.LO: [], cd.HI: []})
+    wide = curves.pivot_table(index=[cd.QI, cd.X], columns=cd.CURVE, values=cd.Y, sort=True)
+    wide = wide.reset_index().sort_values(cd.X, kind="stable")
+    x = wide[cd.X].to_numpy(dtype=float)  # (Q,)
+    mid = (x[1:] + x[:-1]) / 2  # (Q-1,)
+    wide[cd.LO] = np.concatenate([x[:1], mid])
+    wide[cd.HI] = np.concatenate([mid, x[-1:]])
+    wide.columns.name = None
+    return wide.reset_index(drop=True)
+
+
+def _heat_columns(n_panels: int) -> int:
+    return 2 if n_panels <= 4 else 3
+
+
+def _panel_px(n_panels: int) -> int:
+    return 230 if n_panels > 1 else 300
+
+
+def _title_bands(n_rows: int, panel_px: int) -> int:
+    return max(1, -(-n_rows * TITLE_PX // panel_px))
+
+
+def _heat_grid(heat: pd.DataFrame, panels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """The heatmap cells placed in the panel grid, the panel titles, and the sentinel values."""
+    rows = np.sort(heat[cd.QI].unique())  # query indices kept (the same in every panel)
+    cols = np.sort(heat[cd.KI].unique())
+    first = heat[heat[cd.PANEL] == panels[0]]
+    q_of = dict(zip(first[cd.QI], first[cd.QUERY], strict=True))
+    k_of = dict(zip(first[cd.KI], first[cd.KEY], strict=True))
+    columns = _heat_columns(len(panels))
+    grid = cd.panel_grid(
+        len(panels),
+        [fmt_tick(q_of[i]) for i in rows],
+        [fmt_tick(k_of[j]) for j in cols],
+        columns,
+        _title_bands(len(rows), _panel_px(len(panels))),
+    )
+    p = heat[cd.PANEL].map({name: i for i, name in enumerate(panels)}).to_numpy()
+    r = np.searchsorted(rows, heat[cd.QI].to_numpy())
+    c = np.searchsorted(cols, heat[cd.KI].to_numpy())
+    xs = np.array(grid["x"], dtype=object)  # (columns, K')
+    ys = np.array(grid["y"], dtype=object)  # (grid rows, Q')
+    top = heat.groupby(cd.PANEL)[cd.WEIGHT].transform("max").to_numpy()
+    cells = heat.assign(
+        **{cd.GX: xs[p % columns, c], cd.GY: ys[p // columns, r], cd.PANEL_MAX: top}
+    )
+    titles = pd.DataFrame(
+        {
+            cd.GX: [grid["x"][i % columns][0] for i in range(len(panels))],
+            cd.GY: [grid["title_y"][i // columns] for i in range(len(panels))],
+            cd.PANEL: panels,
+        }
+    )
+    fill = {
+        _X_DOMAIN: grid["x_domain"],
+        _Y_DOMAIN: grid["y_domain"],
+        _X_TICKS: [k for row in grid["x"] for k in _ticks(row, 5)],
+        _Y_TICKS: [k for col in grid["y"] for k in _ticks(col, 5)],
+    }
+    return cells, titles, fill
 
 
 @functools.lru_cache(maxsize=512)
 def _fit_template(
     series: tuple[str, ...],
     n_panels: int,
+    n_rows: int,
+    margin: int,
     x_label: str,
     y_label: str,
     has_points: bool,
@@ -118,126 +262,169 @@ def _fit_template(
     lang: str,  # titles are translated (field names are not): one template per language
 ) -> str:
     x_f, y_f, s_f = cd.X, cd.Y, cd.CURVE
-    tx, ty, ts = t("f_x"), t("f_y"), t("f_series")
+    tx, ty = t("f_x"), t("f_y")
     query = alt.selection_point(
         name="query",
-        fields=["qi"],
-        nearest=True,
+        fields=[cd.QI],
         on="pointerover",
         clear="pointerout",
         empty=True,
     )
-    color = (
-        alt.Color(
-            f"{s_f}:N",
-            scale=alt.Scale(domain=list(series), range=[SERIES_COLORS[s] for s in series]),
-            legend=alt.Legend(title=None, orient="top", labelExpr=_label_expr(series)),
-        )
-        if series
-        else alt.value(SERIES_COLORS["truth"])  # every curve hidden: nothing to colour
+    color = alt.Color(
+        f"{s_f}:N",
+        scale=alt.Scale(domain=list(series), range=[SERIES_COLORS[s] for s in series]),
+        legend=alt.Legend(
+            title=None, orient="top", columns=4, labelLimit=110, labelExpr=_label_expr(series)
+        ),
     )
-    x_enc = alt.X(f"{x_f}:Q", title=x_label)
-    y_enc = alt.Y(f"{y_f}:Q", title=y_label, scale=alt.Scale(zero=False))
+    # A second legend for the marks that are not curves: the training points, the crosses.
+    markers = [m for m, shown in (("points", has_points), ("empty", has_empty)) if shown]
+    marker_legend = alt.Legend(
+        title=None, orient="bottom", labelLimit=160, labelExpr=_label_expr(markers)
+    )
+    marker_color = alt.Color(
+        "marker:N",
+        scale=alt.Scale(domain=markers, range=[MARKER_COLORS[m] for m in markers]),
+        legend=marker_legend,
+    )
+    marker_shape = alt.Shape(
+        "marker:N",
+        scale=alt.Scale(domain=markers, range=[MARKER_SHAPES[m] for m in markers]),
+        legend=marker_legend,
+    )
+    # The y axis sits inside the chart's width (left_margin); the x axis ends flush with it.
+    x_scale = alt.Scale(range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")])
+    x_enc = alt.X(f"{x_f}:Q", title=x_label, scale=x_scale, axis=alt.Axis(labelFlush=True))
+    y_axis = alt.Axis(offset=-margin, labelLimit=margin - 30)
+    y_enc = alt.Y(f"{y_f}:Q", title=y_label, scale=alt.Scale(zero=False), axis=y_axis)
     base = alt.Chart(alt.NamedData(name="curves"))
     lines = base.mark_line(strokeWidth=2.5, clip=True).encode(
         x=x_enc,
         y=y_enc,
-        color=color,
+        color=color if series else alt.value(SERIES_COLORS["truth"]),
         strokeDash=alt.condition(alt.datum[s_f] == "truth", alt.value([6, 4]), alt.value([1, 0])),
-        tooltip=[
-            f"{s_f}:N",
-            alt.Tooltip(f"{x_f}:Q", format=".3f"),
-            alt.Tooltip(f"{y_f}:Q", format=".3f"),
-        ],
     )
-    hover = (
-        base.mark_point(size=40, filled=True)
+    # Each query owns the strip of x closest to it (hover data): pointing anywhere in the strip
+    # selects the query, lists every curve's value there and draws its rule.
+    strips = alt.Chart(alt.NamedData(name="hover"))
+    band = (
+        strips.mark_rect(color="#000", opacity=0)
         .encode(
-            x=x_enc,
-            y=y_enc,
-            opacity=alt.value(0),
-            tooltip=[
-                alt.Tooltip(f"{s_f}:N", title=ts),
-                alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
-                alt.Tooltip(f"{y_f}:Q", format=".3f", title=ty),
-            ],
+            x=alt.X(f"{cd.LO}:Q", scale=x_scale),
+            x2=f"{cd.HI}:Q",
+            tooltip=[alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx)]
+            + [alt.Tooltip(f"{s}:Q", format=".4g", title=legend_name(s)) for s in series],
         )
         .add_params(query)
     )
-    rule = base.mark_rule(color="#444", strokeDash=[2, 2]).encode(
+    rule = strips.mark_rule(color="#444", strokeDash=[2, 2], strokeWidth=1.5).encode(
         x=x_enc, opacity=alt.condition(query, alt.value(0.7), alt.value(0), empty=False)
     )
-    layers = [lines, hover, rule]
-    if has_points:
-        layers.insert(
-            0,
-            alt.Chart(alt.NamedData(name="points"))
-            .mark_circle(size=36, color="#ff7f0e", opacity=0.75, clip=True)
+    layers = [lines, rule, band]
+    if markers:  # one layer, so one legend shows each marker's colour and shape together;
+        layers.append(  # on top of the hover strips, so a point shows its own tooltip
+            alt.Chart(alt.NamedData(name="markers"))
+            .mark_point(filled=True, opacity=0.8, clip=True)
             .encode(
                 x=x_enc,
                 y=y_enc,
+                color=marker_color,
+                shape=marker_shape,
+                size=alt.Size(
+                    "marker:N",
+                    scale=alt.Scale(domain=markers, range=[MARKER_SIZES[m] for m in markers]),
+                    legend=None,
+                ),
                 tooltip=[
-                    alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
-                    alt.Tooltip(f"{y_f}:Q", format=".3f", title=ty),
+                    alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
+                    alt.Tooltip(f"{y_f}:Q", format=".4g", title=ty),
                 ],
             ),
         )
-    if has_empty:
-        layers.append(
-            alt.Chart(alt.NamedData(name="empty"))
-            .mark_point(shape="cross", size=90, color="black", filled=True, clip=True)
-            .encode(
-                x=x_enc,
-                y=y_enc,
-                tooltip=[
-                    alt.Tooltip(f"{s_f}:N", title=ts),
-                    alt.Tooltip(f"{x_f}:Q", format=".3f", title=tx),
-                ],
-            )
-        )
-    fit = alt.layer(*layers).properties(title="", height=320, width="container")
+    fit = alt.layer(*layers).properties(name="fit", title="", height=FIT_HEIGHT)
+    if markers:
+        fit = fit.resolve_scale(color="independent", shape="independent")  # two legends
     if not has_heat:
-        return json.dumps(fit.to_dict())
-    q_f, k_f, w_f = cd.QUERY, cd.KEY, cd.WEIGHT
+        return json.dumps(fit.properties(padding=_PADDING).to_dict())
+    panel_px = _panel_px(n_panels)
+    grid_rows = -(-n_panels // _heat_columns(n_panels))
+    bands = n_rows + _title_bands(n_rows, panel_px)
+    height = round(grid_rows * bands * panel_px / max(n_rows, 1))
+    own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
+    x_h = alt.X(
+        f"{cd.GX}:O",
+        title=t("heat_axis_key"),
+        scale=alt.Scale(domain=[_X_DOMAIN], range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]),
+        axis=alt.Axis(values=[_X_TICKS], labelExpr=cd.LABEL_EXPR, labelAngle=-45),
+    )
+    y_h = alt.Y(
+        f"{cd.GY}:O",
+        title=t("heat_axis_query"),
+        scale=alt.Scale(domain=[_Y_DOMAIN]),
+        axis=alt.Axis(
+            values=[_Y_TICKS], labelExpr=cd.LABEL_EXPR, offset=-margin, labelLimit=margin - 30
+        ),
+    )
     tq, tk, tw = t("f_query"), t("f_key"), t("f_weight")
-    cell = 230 if n_panels > 1 else 320
-    heatmap = (
+    cells = (
         alt.Chart(alt.NamedData(name="heat"))
+        .transform_calculate(
+            shade=f"{OWN_SCALE} ? datum.{cd.WEIGHT} / datum.{cd.PANEL_MAX} : datum.{cd.WEIGHT}"
+        )
         .mark_rect()
         .encode(
-            x=alt.X("ki:O", title=t("heat_axis_key"), axis=alt.Axis(labels=False, ticks=False)),
-            y=alt.Y("qi:O", title=t("heat_axis_query"), axis=alt.Axis(labels=False, ticks=False)),
+            x=x_h,
+            y=y_h,
             color=alt.Color(
-                f"{w_f}:Q",
+                "shade:Q",
                 scale=alt.Scale(scheme=HEAT_SCHEME, type="sqrt", domainMin=0),
-                legend=alt.Legend(title=tw),
+                legend=alt.Legend(title=tw, orient="bottom", direction="horizontal"),
             ),
             opacity=alt.condition(query, alt.value(1.0), alt.value(0.25)),
             tooltip=[
-                alt.Tooltip(f"{q_f}:Q", format=".3f", title=tq),
-                alt.Tooltip(f"{k_f}:Q", format=".3f", title=tk),
-                alt.Tooltip(f"{w_f}:Q", format=".4f", title=tw),
+                alt.Tooltip(f"{cd.PANEL}:N", title=t("f_panel")),
+                alt.Tooltip(f"{cd.QUERY}:Q", format=".4g", title=tq),
+                alt.Tooltip(f"{cd.KEY}:Q", format=".4g", title=tk),
+                alt.Tooltip(f"{cd.WEIGHT}:Q", format=".4f", title=tw),
             ],
         )
-        .properties(width=cell, height=cell)
-        .facet(
-            facet=alt.Facet(
-                "panel:N",
-                sort=alt.EncodingSortField(field="pi", op="min"),  # panels in the caller's order
-                title=None,
-                header=alt.Header(labelFontSize=13),
-            ),
-            columns=min(3, n_panels),
+    )
+    titles = (
+        alt.Chart(alt.NamedData(name="titles"))
+        .mark_text(
+            align="left",
+            baseline="top",  # from the top of the title bands (TITLE_PX) down
+            fontSize=12,
+            limit=alt.ExprRef(f"(width - {margin}) / {_heat_columns(n_panels)} - 8"),
+        )
+        .encode(
+            x=alt.X(f"{cd.GX}:O", bandPosition=0, scale=alt.Scale(domain=[_X_DOMAIN])),
+            y=alt.Y(f"{cd.GY}:O", scale=alt.Scale(domain=[_Y_DOMAIN])),
+            text=alt.Text(f"{cd.PANEL}:N"),
         )
     )
-    return json.dumps(alt.vconcat(fit, heatmap).resolve_scale(color="independent").to_dict())
+    heatmap = alt.layer(cells, titles).add_params(own).properties(name="heat", height=height)
+    return json.dumps(
+        alt.vconcat(fit, heatmap)
+        .resolve_scale(color="independent", shape="independent", x="independent", y="independent")
+        .properties(padding=_PADDING)
+        .to_dict()
+    )
 
 
-def _label_expr(series: tuple[str, ...]) -> str:
-    """Vega expression showing each curve's translated name in the legend (data keep the key)."""
+_PADDING = {"left": 0, "right": 0, "top": 5, "bottom": 5}  # the column is the chart's width
+
+
+def legend_name(key: str) -> str:
+    """The translated name of a legend entry: a curve, the training points or the crosses."""
+    return t("legend_empty") if key == "empty" else t(f"series_{key}")
+
+
+def _label_expr(keys: list[str] | tuple[str, ...]) -> str:
+    """Vega expression showing each entry's translated name in the legend (data keep the key)."""
     expr = "datum.label"
-    for name in reversed(series):
-        expr = f"datum.label === {json.dumps(name)} ? {json.dumps(t('series_' + name))} : {expr}"
+    for name in reversed(keys):
+        expr = f"datum.label === {json.dumps(name)} ? {json.dumps(legend_name(name))} : {expr}"
     return expr
 
 
@@ -286,49 +473,132 @@ def matrix_heatmap(
     x_order: list[str],
     y_order: list[str],
     title: str,
+    titles: dict[str, str],
     masked: str | None = None,
     facet: str | None = None,
     facet_order: list[str] | None = None,
     show_text: bool = True,
-    scheme: str = HEAT_SCHEME,
     diverging: bool = False,
-    cell: int = 56,
+    cell: int = 40,
     tooltip: list[str] | None = None,
-) -> alt.Chart | alt.FacetChart:
-    """A labelled matrix heatmap (small matrices), optional masked cells and facets."""
-    width = max(120, min(520, cell * len(x_order)))
-    height = max(60, min(520, cell * len(y_order)))
+    every_x_label: bool = True,
+) -> dict:
+    """A labelled matrix heatmap (small matrices), optional masked cells and panels.
+
+    frame: one row per cell with stable field names (x, y, value, "label" for the cell text,
+    `masked` and `facet` if given); `titles` maps each field to its translated title. Every
+    x_order / y_order label is on the axes (tokens, keys, queries). Panels (facet_order) are
+    laid out as a grid of two in one view, with a checkbox for one colour scale per panel.
+    every_x_label=False lets Vega skip x labels that would overlap (feature indices).
+
+    Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"): the chart takes its
+    column's width, the height follows the rows (`cell` px each).
+    """
+    panels = facet_order or [""]
+    columns = 2 if facet else 1
+    grid = cd.panel_grid(len(panels), y_order, x_order, columns, 1 if facet else 0)
+    p = frame[facet].map({n: i for i, n in enumerate(panels)}).to_numpy() if facet else 0
+    i = frame[y].map({n: k for k, n in enumerate(y_order)}).to_numpy()
+    j = frame[x].map({n: k for k, n in enumerate(x_order)}).to_numpy()
+    xs = np.array(grid["x"], dtype=object)  # (columns, X)
+    ys = np.array(grid["y"], dtype=object)  # (grid rows, Y)
+    v = frame[value].to_numpy(dtype=float)
+    hidden = frame[masked].to_numpy(dtype=bool) if masked else np.zeros(len(v), dtype=bool)
+    groups = frame[facet] if facet else pd.Series(0, index=frame.index)
+    top = pd.Series(np.abs(v), index=frame.index).groupby(groups).transform("max").to_numpy()
+    dark_own = np.zeros(len(v), dtype=bool)
+    for _, idx in pd.Series(range(len(v))).groupby(groups.to_numpy()).groups.items():
+        dark_own[idx] = cd.dark_cells(v[idx], diverging)
+    cells = frame.assign(
+        **{
+            cd.GX: xs[p % columns, j],
+            cd.GY: ys[p // columns, i],
+            cd.PANEL_MAX: np.where(top > 0, top, 1.0),
+            cd.DARK: cd.dark_cells(v, diverging) & ~hidden,
+            "dark_own": dark_own & ~hidden,
+        }
+    )
+    shade = "shade" if facet else value
+    own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
     scale = (
         alt.Scale(scheme="redblue", domainMid=0, reverse=True)
         if diverging
-        else alt.Scale(scheme=scheme)
+        else alt.Scale(scheme=HEAT_SCHEME)
     )
-    color: alt.Color | dict = alt.Color(f"{value}:Q", scale=scale, legend=alt.Legend(title=value))
+    color: alt.Color | dict = alt.Color(
+        f"{shade}:Q", scale=scale, legend=alt.Legend(title=titles.get(value, value))
+    )
     if masked is not None:
         color = alt.condition(f"datum['{masked}']", alt.value("#e6e6e6"), color)
-    base = alt.Chart().encode(
-        x=alt.X(f"{x}:O", sort=x_order, title=None, axis=alt.Axis(labelAngle=-40, orient="top")),
-        y=alt.Y(f"{y}:O", sort=y_order, title=None),
+    many = len(grid["x_domain"]) > 12
+    base = alt.Chart(alt.NamedData(name="cells")).encode(
+        x=alt.X(
+            f"{cd.GX}:O",
+            scale=alt.Scale(domain=grid["x_domain"]),
+            title=titles.get(x),
+            axis=alt.Axis(
+                orient="top",
+                labelExpr=cd.LABEL_EXPR,
+                labelAngle=-90 if many else -40,
+                labelOverlap=not every_x_label,
+                labelLimit=90,
+                labelFontSize=10 if many else 11,
+                ticks=False,
+            ),
+        ),
+        y=alt.Y(
+            f"{cd.GY}:O",
+            scale=alt.Scale(domain=grid["y_domain"]),
+            title=titles.get(y),
+            axis=alt.Axis(labelExpr=cd.LABEL_EXPR, labelOverlap=False, labelLimit=110, ticks=False),
+        ),
     )
-    tips = tooltip or [y, x, alt.Tooltip(f"{value}:Q", format=".4f")]
+    tips = [
+        alt.Tooltip(f"{f}:Q", format=".4f", title=titles.get(f, f))
+        if pd.api.types.is_float_dtype(frame[f])
+        else alt.Tooltip(f"{f}:N", title=titles.get(f, f))
+        for f in (tooltip or [y, x, value])
+    ]
     rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(color=color, tooltip=tips)
+    if facet:
+        rect = rect.transform_calculate(
+            shade=f"{OWN_SCALE} ? datum['{value}'] / datum.{cd.PANEL_MAX} : datum['{value}']"
+        )
     layers = [rect]
     if show_text:
+        dark = f"{OWN_SCALE} ? datum.dark_own : datum.{cd.DARK}" if facet else f"datum.{cd.DARK}"
         layers.append(
             base.mark_text(fontSize=11).encode(
                 text=alt.Text("label:N"),
-                color=alt.value("#222"),
+                color=alt.condition(dark, alt.value("white"), alt.value("#222")),
                 tooltip=tips,
             )
         )
-    chart = alt.layer(*layers, data=frame).properties(width=width, height=height)
-    # Streamlit's default autosize "fit" squeezes the plot area to make room for axes; "pad" keeps
-    # the cells at the size given here and grows the chart around them.
-    pad = alt.AutoSizeParams(type="pad", contains="padding")
-    if facet is not None:
-        return chart.facet(
-            facet=alt.Facet(f"{facet}:N", sort=facet_order, title=None),
-            # as many panels per row as fit the page's ~960 px main column (labels included)
-            columns=max(1, min(len(facet_order or []), 960 // (width + 60))),
-        ).properties(title=title, autosize=pad)
-    return chart.properties(title=title, autosize=pad)
+    if facet:
+        heads = pd.DataFrame(
+            {
+                cd.GX: [grid["x"][k % columns][0] for k in range(len(panels))],
+                cd.GY: [grid["title_y"][k // columns] for k in range(len(panels))],
+                cd.PANEL: panels,
+            }
+        )
+        layers.append(
+            alt.Chart(alt.Data(values=heads.to_dict("records")))
+            .mark_text(align="left", baseline="middle", fontSize=12, fontWeight="bold")
+            .encode(
+                x=alt.X(f"{cd.GX}:O", bandPosition=0),
+                y=alt.Y(f"{cd.GY}:O"),
+                text=alt.Text(f"{cd.PANEL}:N"),
+            )
+        )
+    chart = alt.layer(*layers).properties(
+        title=title,
+        width="container",
+        height=cell * len(grid["y_domain"]),
+        autosize=alt.AutoSizeParams(type="fit-x", contains="padding"),
+    )
+    if facet:
+        chart = chart.add_params(own)
+    spec = chart.to_dict()
+    spec["datasets"] = {"cells": cells}
+    return spec

@@ -548,6 +548,9 @@ TEXT: dict[str, str] = {
         "the words only shuffles the output. Adding sin/cos(pos / 10000^(2j/d)) gives every "
         "position its own vector, so all 6 rows differ."
     ),
+    # dash-fit: chart legend and heatmap option
+    "legend_empty": "no key in the window",
+    "heat_own": "one colour scale per heatmap ",
 }
 
 

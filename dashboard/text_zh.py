@@ -476,4 +476,7 @@ TEXT_ZH: dict[str, str] = {
         "得到相同的行；打乱单词只会打乱输出。加上 sin/cos(pos / 10000^(2j/d)) 后，每个位置都有"
         "自己的向量，6 行就各不相同了。"
     ),
+    # dash-fit: chart legend and heatmap option
+    "legend_empty": "窗口内没有键",
+    "heat_own": "每个热图各用一个色标 ",
 }

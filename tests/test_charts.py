@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from streamlit.testing.v1 import AppTest
 
 from dashboard import chart_data as cd
 from dashboard import charts, text
 from dashboard.text_zh import TEXT_ZH
 
+APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 SCHEMA = {
     cd.X,
     cd.Y,
@@ -23,7 +29,8 @@ SCHEMA = {
     cd.STEP,
     cd.LOSS,
 }
-SCHEMA.add("pi")  # panel order, added by fit_with_heatmaps
+SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.LO, cd.HI, "marker"}  # grid, hover, markers
+SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
 def _walk(node, key):
@@ -74,3 +81,203 @@ def test_field_names_do_not_change_with_language(monkeypatch):
     for key in ("loss_title", "loss_step", "loss_value", "f_weight", "f_query", "f_key"):
         assert TEXT_ZH[key] in titles_zh, key
     assert "leave-one-out MSE" not in titles_zh
+
+
+# --- readability (issue 11): each item checked on the spec or the data the chart draws ------
+
+
+def _layers(spec: dict) -> list[dict]:
+    """Every unit spec (one mark) inside a spec, with the name of the data it draws."""
+    out = []
+    stack = [spec]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if "mark" in node:
+                out.append(node)
+            stack.extend(v for k, v in node.items() if k != "datasets")
+        elif isinstance(node, list):
+            stack.extend(node)
+    return out
+
+
+def _layer_on(spec: dict, data: str, mark: str | None = None) -> dict:
+    found = [
+        layer
+        for layer in _layers(spec)
+        if layer.get("data", {}).get("name") == data
+        and (mark is None or (layer["mark"]["type"] if isinstance(layer["mark"], dict)
+                              else layer["mark"]) == mark)
+    ]  # fmt: skip
+    assert len(found) == 1, (data, mark, len(found))
+    return found[0]
+
+
+def test_legend_has_entries_for_training_points_and_empty_window_crosses():
+    spec = _fit_spec()  # has points and one empty-window query
+    markers = spec["datasets"]["markers"]
+    assert sorted(set(markers["marker"])) == ["empty", "points"]
+    assert (markers["marker"] == "points").sum() == 4  # the 4 training points, 1 cross
+    for enc in [_layer_on(spec, "markers")["encoding"]]:  # one layer: one merged legend
+        assert enc["shape"]["scale"] == {
+            "domain": ["points", "empty"],
+            "range": ["circle", "cross"],
+        }
+        assert enc["color"]["scale"]["domain"] == ["points", "empty"]
+        assert enc["shape"]["legend"] is not None and enc["color"]["legend"] is not None
+        # the legend shows translated names, the data keep the keys
+        assert text.TEXT["series_points"] in enc["shape"]["legend"]["labelExpr"]
+        assert text.TEXT["legend_empty"] in enc["shape"]["legend"]["labelExpr"]
+
+
+def test_hover_tooltip_lists_every_curve_at_the_query():
+    q = np.array([0.0, 1.0, 3.0])  # (Q,)
+    ys = {"truth": np.sin(q), "average": np.full(3, 2.0), "nonparametric": np.cos(q)}
+    curves = pd.concat([cd.curve_frame(q, y, name) for name, y in ys.items()])
+    spec = charts.fit_with_heatmaps(
+        curves, cd.points_frame(), cd.empty_curves(), pd.DataFrame(), [],
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    strip = _layer_on(spec, "hover", "rect")
+    fields = [tip["field"] for tip in strip["encoding"]["tooltip"]]
+    assert fields == ["x", "truth", "average", "nonparametric"]
+    hover = spec["datasets"]["hover"]
+    for i, x in enumerate(q):  # one row per query holds each curve's value there
+        row = hover[hover["x"] == x].iloc[0]
+        for name, y in ys.items():
+            assert row[name] == pytest.approx(y[i], abs=0)
+    # strips tile [min x, max x] without gaps: each query owns the x closest to it
+    assert hover["lo"].tolist() == [0.0, 0.5, 2.0] and hover["hi"].tolist() == [0.5, 2.0, 3.0]
+    assert any(p.get("name") == "query" for p in _walk(spec, "params") for p in p)
+
+
+def _strip(key: str) -> str:
+    return key[cd.KEY_PREFIX :]
+
+
+def test_heatmap_axes_show_tick_values_of_the_query_and_key_x():
+    spec = _fit_spec()
+    cells = _layer_on(spec, "heat", "rect")["encoding"]
+    k = np.linspace(0.0, 5.0, 4)  # the keys _fit_spec uses
+    q = np.linspace(0.0, 5.0, 6)
+    x_labels = [_strip(v) for v in cells["x"]["axis"]["values"]]
+    y_labels = [_strip(v) for v in cells["y"]["axis"]["values"]]
+    assert x_labels == [f"{v:.4g}" for v in k]
+    assert y_labels == [f"{v:.4g}" for v in _ticks_of(q, 5)]
+    assert cells["x"]["axis"]["labelExpr"] == cd.LABEL_EXPR == f"substring(datum.value, {8})"
+
+
+def _ticks_of(values: np.ndarray, n: int) -> np.ndarray:
+    idx = np.unique(np.linspace(0, len(values) - 1, n).round().astype(int))
+    return values[idx]
+
+
+def test_one_colour_scale_per_heatmap_is_an_option():
+    q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
+    wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])  # (Q, K) rows sum to 1
+    wb = np.array([[0.6, 0.4], [0.55, 0.45], [0.5, 0.5]])  # flatter: darker on a shared scale
+    rows, cols = np.arange(3), np.arange(2)
+    heat = pd.concat([charts.heat_frame(wa, q, k, "a", rows, cols),
+                      charts.heat_frame(wb, q, k, "b", rows, cols)])  # fmt: skip
+    curves = cd.curve_frame(q, q, "average")
+    spec = charts.fit_with_heatmaps(
+        curves, cd.points_frame(), cd.empty_curves(), heat, ["a", "b"],
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    params = [p for ps in _walk(spec, "params") for p in ps]
+    own = [p for p in params if p["name"] == charts.OWN_SCALE]
+    assert own and own[0]["value"] is False and own[0]["bind"]["input"] == "checkbox"
+    cells = _layer_on(spec, "heat", "rect")
+    calc = [tr["calculate"] for tr in cells["transform"] if "calculate" in tr]
+    assert calc == [f"{charts.OWN_SCALE} ? datum.weight / datum.panel_max : datum.weight"]
+    data = spec["datasets"]["heat"]
+    for panel, w in (("a", wa), ("b", wb)):  # the divisor is each panel's own largest weight
+        assert (data[data["panel"] == panel]["panel_max"] == w.max()).all()
+
+
+def _heads_spec(n_tokens: int, heads: int, show_text: bool = True) -> tuple[dict, list[str]]:
+    rng = np.random.default_rng(0)
+    labels = [f"{i}: tok{i}" for i in range(n_tokens)]
+    names = [f"head {h + 1}" for h in range(heads)]
+    frames = []
+    for h in range(heads):
+        w = rng.dirichlet(np.ones(n_tokens), size=n_tokens)  # (T, T), rows sum to 1
+        frames.append(cd.cell_frame({cd.WEIGHT: w}, labels, labels).assign(panel=names[h]))
+    cells = pd.concat(frames, ignore_index=True)
+    cells[cd.LABEL] = [f"{v:.2f}" for v in cells[cd.WEIGHT]]
+    spec = charts.matrix_heatmap(
+        cells, x=cd.KEY, y=cd.QUERY, value=cd.WEIGHT, x_order=labels, y_order=labels,
+        title="heads", titles={cd.QUERY: "Q", cd.KEY: "K"}, facet=cd.PANEL, facet_order=names,
+        show_text=show_text,
+    )  # fmt: skip
+    return spec, labels
+
+
+@pytest.mark.parametrize(("n_tokens", "heads"), [(10, 2), (16, 8)])
+def test_every_token_is_labelled_on_both_axes_of_every_head(n_tokens, heads):
+    spec, labels = _heads_spec(n_tokens, heads)
+    rect = _layer_on(spec, "cells", "rect")["encoding"]
+    x_domain = [_strip(v) for v in rect["x"]["scale"]["domain"]]
+    y_domain = [_strip(v) for v in rect["y"]["scale"]["domain"]]
+    columns = min(2, heads)
+    grid_rows = -(-heads // columns)
+    for token in labels:  # once per panel column / panel row: no panel without its labels
+        assert x_domain.count(token) == columns
+        assert y_domain.count(token) == grid_rows
+    for axis in (rect["x"]["axis"], rect["y"]["axis"]):
+        assert axis["labelOverlap"] is False  # Vega may not hide any of them
+    assert "values" not in rect["x"]["axis"]  # every band keeps its label
+    # each cell sits in its head's panel: the keys of head h's cells are in its grid position
+    cells = spec["datasets"]["cells"]
+    for h in range(heads):
+        sub = cells[cells["panel"] == f"head {h + 1}"]
+        assert set(sub["gx"].str[:2]) == {f"{h % columns:02d}"}
+        assert set(sub["gy"].str[:2]) == {f"{h // columns:02d}"}
+        assert (sub["gx"].map(_strip) == sub["key"]).all()
+        assert (sub["gy"].map(_strip) == sub["query"]).all()
+
+
+def test_cell_text_is_white_on_dark_cells():
+    # viridis: 0 is dark purple, 1 bright yellow; redblue: both ends dark, the middle light
+    assert cd.dark_cells(np.array([0.0, 0.3, 0.6, 1.0]), diverging=False).tolist() == [
+        True, True, False, False,
+    ]  # fmt: skip
+    assert cd.dark_cells(np.array([-1.0, 0.0, 0.5, 0.9]), diverging=True).tolist() == [
+        True, False, False, True,
+    ]  # fmt: skip
+    spec, _ = _heads_spec(4, 2)
+    text_layer = _layer_on(spec, "cells", "text")["encoding"]["color"]
+    assert text_layer["condition"]["value"] == "white" and text_layer["value"] == "#222"
+    assert text_layer["condition"]["test"] == f"{charts.OWN_SCALE} ? datum.dark_own : datum.dark"
+    cells = spec["datasets"]["cells"]
+    lo = cells["weight"].min()
+    assert cells.loc[cells["weight"] == lo, "dark"].all()  # the darkest cell gets white text
+
+
+@pytest.mark.parametrize("page", ["pages_/scoring.py", "pages_/self_attention.py"])
+def test_page_chart_data_keep_stable_field_names_in_every_language(page):
+    """The scoring and self-attention charts' data columns are the same in English and
+    Chinese (only titles change), read from the pages as Streamlit runs them."""
+    columns = {}
+    for lang in ("en", "zh"):
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["lang"] = lang
+        at.run().switch_page(page).run()
+        assert not at.exception, at.exception
+        columns[lang] = [
+            sorted(pa.ipc.open_stream(d.data.data).read_pandas().columns)
+            for chart in at.get("vega_lite_chart")
+            for d in chart.proto.datasets
+        ]
+        titles = " ".join(chart.proto.spec for chart in at.get("vega_lite_chart"))
+        zh_weight = json.dumps(TEXT_ZH["f_weight"])[1:-1]  # as the spec's JSON writes it
+        assert (zh_weight in titles) == (lang == "zh")  # titles follow the language
+    assert columns["en"] == columns["zh"] and columns["en"]
+    for frame_columns in columns["en"]:
+        assert set(frame_columns) <= MATRIX_SCHEMA, frame_columns
+
+
+MATRIX_SCHEMA = {
+    cd.QUERY, cd.KEY, cd.SCORE, cd.WEIGHT, cd.MASKED, cd.LABEL, cd.PANEL, cd.ROW, cd.FEATURE,
+    cd.VALUE, cd.GX, cd.GY, cd.PANEL_MAX, cd.DARK, "dark_own",
+}  # fmt: skip

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
 import nwcore
+from dashboard import chart_data as cd
 from dashboard import charts, params, toy_models, urlstate
 from dashboard.common import fmt, run_page
 from dashboard.controls import draw
@@ -36,6 +37,9 @@ def body() -> None:
             return
         c["sc_scorer"] = scorer
         show(c)
+
+
+SOFTMAX = "softmax"  # hard attention: the soft weights beside the one-hot ones used
 
 
 def show(c: dict[str, Any]) -> None:
@@ -73,63 +77,40 @@ def show(c: dict[str, Any]) -> None:
 
     q_names = [t("row_query", i=i + 1) for i in range(n_q)]
     k_names = [t("row_key", i=j + 1) for j in range(n_k)]
-    cells = []
-    for i in range(n_q):
-        for j in range(n_k):
-            masked = not bool(allowed[i, j])
-            cells.append(
-                {
-                    t("f_query"): q_names[i],
-                    t("f_key"): k_names[j],
-                    t("f_score"): float(scores[i, j]),
-                    t("f_weight"): float(weights[i, j]),
-                    t("f_softmax"): float(r.weights[i, j]),
-                    "masked": masked,
-                }
-            )
-    frame = pd.DataFrame(cells)
-    score_frame = frame.assign(
-        label=[
-            t("masked") if m else fmt(s, 2)
-            for s, m in zip(frame[t("f_score")], frame["masked"], strict=True)
-        ]
-    )
-    weight_frame = frame.assign(
-        label=[
-            t("masked") if m else fmt(w, 2)
-            for w, m in zip(frame[t("f_weight")], frame["masked"], strict=True)
-        ]
-    )
+    masked = ~np.asarray(allowed, dtype=bool)  # (Q, K)
+    matrices = {cd.SCORE: np.asarray(scores), cd.WEIGHT: np.asarray(weights), cd.MASKED: masked}
+    if hard:
+        matrices[SOFTMAX] = np.asarray(r.weights)  # the soft weights the choice was made from
+    frame = cd.cell_frame(matrices, q_names, k_names)
+
+    def labelled(field: str) -> pd.DataFrame:
+        values = zip(frame[field], masked.ravel(), strict=True)
+        return frame.assign(label=[t("masked") if m else fmt(v, 2) for v, m in values])
+
+    score_frame, weight_frame = labelled(cd.SCORE), labelled(cd.WEIGHT)
     left, right = st.columns(2)
-    common = dict(x=t("f_key"), y=t("f_query"), x_order=k_names, y_order=q_names, masked="masked")
-    tips = [t("f_query"), t("f_key"), alt_tip(t("f_score")), alt_tip(t("f_weight"))]
-    tips += [alt_tip(t("f_softmax"))] if hard else []
-    tips += [alt.Tooltip("masked:N", title=t("masked"))]
+    titles = {cd.QUERY: t("f_query"), cd.KEY: t("f_key"), cd.SCORE: t("f_score"),
+              cd.WEIGHT: t("f_weight"), cd.MASKED: t("masked"),
+              SOFTMAX: t("f_softmax")}  # fmt: skip
+    tips = [cd.QUERY, cd.KEY, cd.SCORE, cd.WEIGHT] + ([SOFTMAX] if hard else []) + [cd.MASKED]
+    common = dict(x=cd.KEY, y=cd.QUERY, x_order=k_names, y_order=q_names, masked=cd.MASKED,
+                  titles=titles, tooltip=tips)  # fmt: skip
     title = t("weights_used_title", mode=t(f"att_{c['sc_attention']}")) if hard else None
     with left:
-        st.altair_chart(
+        st.vega_lite_chart(
             charts.matrix_heatmap(
-                score_frame,
-                value=t("f_score"),
-                title=t("scores_title"),
-                diverging=True,
-                tooltip=tips,
-                **common,
+                score_frame, value=cd.SCORE, title=t("scores_title"), diverging=True, **common
             ),
             key="scores_chart",
-            width="content",
+            width="stretch",
         )
     with right:
-        st.altair_chart(
+        st.vega_lite_chart(
             charts.matrix_heatmap(
-                weight_frame,
-                value=t("f_weight"),
-                title=title or t("weights_title"),
-                tooltip=tips,
-                **common,
+                weight_frame, value=cd.WEIGHT, title=title or t("weights_title"), **common
             ),
             key="weights_chart",
-            width="content",
+            width="stretch",
         )
     st.subheader(t("outputs_title"))
     outputs = pd.DataFrame(
@@ -139,10 +120,6 @@ def show(c: dict[str, Any]) -> None:
     )
     st.dataframe(outputs, key="outputs_table", height="content")  # every row, no inner scroll
     st.caption(t("outputs_caption"))
-
-
-def alt_tip(field: str) -> alt.Tooltip:
-    return alt.Tooltip(f"{field}:Q", format=".4f")
 
 
 run_page(body)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
+from dashboard import chart_data as cd
 from dashboard import charts, limits, params, toy_models, urlstate
 from dashboard.common import fmt, run_page
 from dashboard.controls import draw
@@ -53,45 +53,45 @@ def show(c: dict[str, Any]) -> None:
     )  # out (T, E), weights (H, T, T)
 
     if pe:
-        st.altair_chart(
+        st.vega_lite_chart(
             _matrix(r.encoding.numpy(), labels, t("f_position"), t("pe_title")),
             key="pe_chart",
-            width="content",
+            width="stretch",
         )
     else:
         st.info(t("pe_off"))
 
-    cells = []
     head_names = [t("head_panel", head=h + 1) for h in range(heads)]
-    for h in range(heads):
-        for i in range(len(tokens)):
-            for j in range(len(tokens)):
-                w = float(r.weights[h, i, j])
-                cells.append(
-                    {
-                        "panel": head_names[h],
-                        t("f_query"): labels[i],
-                        t("f_key"): labels[j],
-                        t("f_weight"): w,
-                        "label": fmt(w, 2),
-                    }
-                )
-    st.altair_chart(
+    cells = pd.concat(
+        [
+            cd.cell_frame({cd.WEIGHT: r.weights[h].numpy()}, labels, labels).assign(
+                panel=head_names[h]
+            )
+            for h in range(heads)
+        ],
+        ignore_index=True,
+    )
+    cells[cd.LABEL] = [fmt(w, 2) for w in cells[cd.WEIGHT]]
+    titles = {cd.QUERY: t("f_query"), cd.KEY: t("f_key"), cd.WEIGHT: t("f_weight"),
+              cd.PANEL: t("f_panel")}  # fmt: skip
+    st.vega_lite_chart(
         charts.matrix_heatmap(
-            pd.DataFrame(cells),
-            x=t("f_key"),
-            y=t("f_query"),
-            value=t("f_weight"),
+            cells,
+            x=cd.KEY,
+            y=cd.QUERY,
+            value=cd.WEIGHT,
             x_order=labels,
             y_order=labels,
             title=t("heads_title"),
-            facet="panel",
+            titles=titles,
+            facet=cd.PANEL,
             facet_order=head_names,
             show_text=len(tokens) <= 8,
             cell=24 if heads > 2 else 30,
+            tooltip=[cd.PANEL, cd.QUERY, cd.KEY, cd.WEIGHT],
         ),
         key="heads_chart",
-        width="content",
+        width="stretch",
     )
 
     left, right = st.columns(2)
@@ -99,7 +99,7 @@ def show(c: dict[str, Any]) -> None:
         w_o = r.w_o.numpy()  # (E, E)
         head_dim = dim // heads
         cols = [f"h{j // head_dim + 1}.{j % head_dim}" for j in range(dim)]
-        st.altair_chart(
+        st.vega_lite_chart(
             _matrix(
                 w_o,
                 [t("out_row", i=i) for i in range(dim)],
@@ -108,45 +108,37 @@ def show(c: dict[str, Any]) -> None:
                 cols,
             ),
             key="out_proj_chart",
-            width="content",
+            width="stretch",
         )
         st.caption(t("out_proj_caption"))
     with right:
-        st.altair_chart(
+        st.vega_lite_chart(
             _matrix(r.out.numpy(), labels, t("f_token"), t("output_title")),
             key="output_chart",
-            width="content",
+            width="stretch",
         )
 
 
 def _matrix(
     values: np.ndarray, rows: list[str], row_title: str, title: str, cols: list[str] | None = None
-) -> alt.Chart:
+) -> dict:
     """A (rows x features) real-valued matrix as a diverging heatmap."""
     cols = cols or [str(j) for j in range(values.shape[1])]
-    frame = pd.DataFrame(
-        [
-            {
-                row_title: rows[i],
-                t("f_feature"): cols[j],
-                t("f_value"): float(values[i, j]),
-                "label": "",
-            }
-            for i in range(values.shape[0])
-            for j in range(values.shape[1])
-        ]
-    )
+    frame = cd.cell_frame({cd.VALUE: values}, rows, cols, row=cd.ROW, col=cd.FEATURE)
+    frame[cd.LABEL] = ""
     return charts.matrix_heatmap(
         frame,
-        x=t("f_feature"),
-        y=row_title,
-        value=t("f_value"),
+        x=cd.FEATURE,
+        y=cd.ROW,
+        value=cd.VALUE,
         x_order=cols,
         y_order=rows,
         title=title,
+        titles={cd.ROW: row_title, cd.FEATURE: t("f_feature"), cd.VALUE: t("f_value")},
         diverging=True,
         show_text=False,
         cell=20,
+        every_x_label=False,  # feature indices: every few is enough (rows are all labelled)
     )
 
 
