@@ -464,6 +464,9 @@ def metrics_section(c: Controls, preds: dict[str, torch.Tensor], result: Any) ->
     st.caption(t("metrics_caption"))
 
 
+# A fragment: pressing Export reruns only this section (the model, the charts and the
+# tables above do not change), with the c and result of the page's last full run.
+@st.fragment
 def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
     st.subheader(t("section_export"))
     st.markdown(t("export_intro"))
@@ -539,8 +542,7 @@ def _pooling_page() -> None:
         return
     fit_box = st.container()
     result = training_section(c)
-    with st.spinner():
-        bandwidth_section(c, result)
+    bandwidth_section(c, result)  # cached and quick: no spinner (each one starts a thread)
     with fit_box:
         preds = fit_section(c, result)
     metrics_section(c, preds, result)
