@@ -482,7 +482,7 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
         with st.spinner():
             try:
                 out = compute.export_files(result, c.dataset, truth)
-            except compute.EXPORT_ERRORS as exc:
+            except compute.export_errors() as exc:
                 show_error(t("export_failed", reason=exc))
                 return
             except Exception as exc:  # noqa: BLE001 - an export bug must not take the page down
