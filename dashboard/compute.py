@@ -12,7 +12,6 @@ import numpy as np
 import streamlit as st
 import torch
 
-import export
 import nwcore
 from dashboard import limits
 
@@ -145,6 +144,8 @@ def export_files(
 
     Raises export.ExportError (or NWError) when the export refuses, with the reason.
     """
+    import export  # here, not at the top: onnx and onnxruntime load on the first export only
+
     with tempfile.TemporaryDirectory() as tmp:
         summary = export.export_trained(result, Path(tmp) / "model", dataset=dataset, truth=truth)
         files = {
@@ -154,4 +155,9 @@ def export_files(
     return {"files": files, "parity": summary.parity_error}
 
 
-EXPORT_ERRORS = (nwcore.NWError, export.ExportError)  # refusals with a message for the user
+def export_errors() -> tuple[type[Exception], ...]:
+    """The refusals with a message for the user (read in an `except`, so only on an error:
+    importing export loads onnx and onnxruntime, ~0.2 s of every cold start otherwise)."""
+    import export
+
+    return (nwcore.NWError, export.ExportError)

@@ -464,6 +464,9 @@ def metrics_section(c: Controls, preds: dict[str, torch.Tensor], result: Any) ->
     st.caption(t("metrics_caption"))
 
 
+# A fragment: pressing Export reruns only this section (the model, the charts and the
+# tables above do not change), with the c and result of the page's last full run.
+@st.fragment
 def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
     st.subheader(t("section_export"))
     st.markdown(t("export_intro"))
@@ -479,7 +482,7 @@ def export_section(c: Controls, result: nwcore.TrainResult | None) -> None:
         with st.spinner():
             try:
                 out = compute.export_files(result, c.dataset, truth)
-            except compute.EXPORT_ERRORS as exc:
+            except compute.export_errors() as exc:
                 show_error(t("export_failed", reason=exc))
                 return
             except Exception as exc:  # noqa: BLE001 - an export bug must not take the page down
@@ -539,8 +542,7 @@ def _pooling_page() -> None:
         return
     fit_box = st.container()
     result = training_section(c)
-    with st.spinner():
-        bandwidth_section(c, result)
+    bandwidth_section(c, result)  # cached and quick: no spinner (each one starts a thread)
     with fit_box:
         preds = fit_section(c, result)
     metrics_section(c, preds, result)

@@ -2,7 +2,7 @@
 tables, and write them to tests/bench/results/<device>[-quick].md and .json.
 
 Sections: pooling (target 1), binned (2), bandwidth (3), onnx (4), dashboard (5), growth (6),
-live (7).
+live (7), clicks (issue 11: every pooling-page control, click to chart).
 Every case runs in its own child process (see common.py for how time and memory are taken).
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tests.bench.common import device_label, machine, table
 
-SECTIONS = ("pooling", "binned", "bandwidth", "onnx", "dashboard", "growth", "live")
+SECTIONS = ("pooling", "binned", "bandwidth", "onnx", "dashboard", "growth", "live", "clicks")
 
 
 def main() -> None:
