@@ -542,6 +542,27 @@ TEXT: dict[str, str] = {
         "the words only shuffles the output. Adding sin/cos(pos / 10000^(2j/d)) gives every "
         "position its own vector, so all 6 rows differ."
     ),
+    # --- the live w view (issue 12, live-speed) ---
+    "live_heading": "Live view: drag w inside the chart (computed in your browser)",
+    "live_title_w": "live w",
+    "live_series": "nonparametric (live w)",
+    "live_caption": (
+        "Drag the log10 w slider under the chart: the curve and its attention heatmap follow "
+        "at once, computed in your browser, and nothing is sent to the server. Click the "
+        "heatmap to use the w in the chart's title as the sidebar w (and in the link). Every "
+        "other number on the page (metrics, bandwidth table, link, export) uses the sidebar "
+        "w = {w}. Dashed: the server's average and (when trained) parametric curves, which "
+        "this slider does not move. Black crosses: queries with no key in the {kernel} "
+        "window, given their nearest key's value."
+    ),
+    "live_binned": (
+        "{keys} keys x {queries} queries is above the live limit ({cells} cells): the live "
+        "view pools over binned keys (bin means); the server's curves above are exact."
+    ),
+    "live_thinned": (
+        "The live heatmap shows every {stride}th query row ({shown} of {total}) so it redraws "
+        "within a frame; the live curve uses every query."
+    ),
 }
 
 

@@ -28,8 +28,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 # Embed a spec with Streamlit's vega-embed; return the curve (xq, y_hat, empty) at log10 w.
 EMBED_JS = (
     EMBED_PRELUDE
-    + """  const name = res.vgSpec.data.map(d => d.name).find(n => {
-    const v = res.view.data(n); return v.length && 'y_hat' in v[0] && !('v' in v[0]);
+    + """  const nq = spec.usermeta.queries;
+  const name = res.vgSpec.data.map(d => d.name).find(n => {
+    const v = res.view.data(n); return v.length === nq && 'y_hat' in v[0] && 'empty' in v[0];
   });
   const out = [];
   for (const lw of logws) {
@@ -74,8 +75,10 @@ def _data(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("kind", ["clusters", "offset"])
 def test_browser_curve_equals_nwcore(page, kernel: str, kind: str) -> None:
     q, x, y = _data(kind)
-    spec, binned = live.live_spec(q, x, y, kernel, 1.0, float(y.mean()), ("x", "y", "w"))
+    fixed = {"average": np.full(len(q), y.mean())}
+    spec, binned, _ = live.live_spec(q, x, y, kernel, 1.0, fixed, ("x", "y", "live"))
     assert not binned
+    spec["usermeta"] = {"queries": len(q)}
     lo, hi = live.w_range(x)
     logws = list(np.linspace(lo, hi, 5))
     curves = page.evaluate(EMBED_JS, [spec, logws])

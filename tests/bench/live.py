@@ -53,7 +53,9 @@ def _spec(n_keys: int, n_q: int) -> tuple[dict, bool]:
     x = np.sort(rng.uniform(0, 5, n_keys))
     y = 2 * np.sin(x) + x**0.8 + rng.normal(0, 0.5, n_keys)
     q = np.linspace(0, 5, n_q)
-    return live.live_spec(q, x, y, "gaussian", 1.0, float(y.mean()), ("x", "y", "w"))
+    fixed = {"average": np.full(n_q, y.mean())}
+    spec, binned, _ = live.live_spec(q, x, y, "gaussian", 1.0, fixed, ("x", "y", "live"))
+    return spec, binned
 
 
 def run(quick: bool, device: str) -> tuple[str, dict[str, Any]]:
