@@ -40,3 +40,19 @@ def test_large_data_is_binned_to_the_live_limit() -> None:
     order = np.argsort(x, kind="stable")
     assert np.allclose(yb, [y[order[i * 300 : (i + 1) * 300]].mean() for i in range(3)])
     assert np.allclose(xb, [x[order[i * 300 : (i + 1) * 300]].mean() for i in range(3)])
+
+
+def test_server_curves_are_drawn_unchanged_beside_the_live_one() -> None:
+    q, x = np.linspace(0, 1, 4), np.array([0.0, 0.5, 1.0])
+    y = np.array([1.0, -2.0, 3.0])
+    fixed = {"parametric": np.array([9.0, 8.0, 7.0, 6.0]), "average": np.full(4, 2 / 3)}
+    spec, binned, stride = live.live_spec(q, x, y, "boxcar", 2.0, fixed, ("x", "y", "live"))
+    assert not binned and stride == 1
+    rows = spec["vconcat"][0]["layer"][0]["data"]["values"]
+    for name, curve in fixed.items():
+        got = [(r["xq"], r["v"]) for r in rows if r["series"] == name]
+        assert got == list(zip(q.tolist(), curve.tolist(), strict=True))
+    color = spec["vconcat"][0]["layer"][1]["encoding"]["color"]["scale"]
+    assert color["domain"] == ["live", "average", "parametric"]  # the legend's order
+    lo, hi = spec["vconcat"][0]["layer"][1]["encoding"]["y"]["scale"]["domain"]
+    assert lo == -2.0 and hi == 9.0  # every curve inside the fixed y scale
