@@ -551,6 +551,27 @@ TEXT: dict[str, str] = {
     # dash-fit: chart legend and heatmap option
     "legend_empty": "no key in the window",
     "heat_own": "one colour scale per heatmap ",
+    # --- the live w view (issue 12, live-speed) ---
+    "live_heading": "Live view: drag w inside the chart (computed in your browser)",
+    "live_title_w": "live w",
+    "live_series": "nonparametric (live w)",
+    "live_caption": (
+        "Drag the log10 w slider under the chart: the curve and its attention heatmap follow "
+        "at once, computed in your browser, and nothing is sent to the server. Click the "
+        "heatmap to use the w in the chart's title as the sidebar w (and in the link). Every "
+        "other number on the page (metrics, bandwidth table, link, export) uses the sidebar "
+        "w = {w}. Dashed: the server's average and (when trained) parametric curves, which "
+        "this slider does not move. Black crosses: queries with no key in the {kernel} "
+        "window, given their nearest key's value."
+    ),
+    "live_binned": (
+        "{keys} keys x {queries} queries is above the live limit ({cells} cells): the live "
+        "view pools over binned keys (bin means); the server's curves above are exact."
+    ),
+    "live_thinned": (
+        "The live heatmap shows every {stride}th query row ({shown} of {total}) so it redraws "
+        "within a frame; the live curve uses every query."
+    ),
 }
 
 

@@ -479,4 +479,23 @@ TEXT_ZH: dict[str, str] = {
     # dash-fit: chart legend and heatmap option
     "legend_empty": "窗口内没有键",
     "heat_own": "每个热图各用一个色标 ",
+    # --- the live w view (issue 12, live-speed) ---
+    "live_heading": "实时视图：在图中拖动 w（在你的浏览器中计算）",
+    "live_title_w": "实时 w",
+    "live_series": "非参数（实时 w）",
+    "live_caption": (
+        "拖动图下方的 log10 w 滑块：曲线和注意力热图会立即跟着变化，全部在你的浏览器中计算，"
+        "不向服务器发送任何消息。点击热图，即可把图标题中的 w 用作侧栏的 w（链接也随之更新）。"
+        "页面上其他所有数字（指标、带宽表、链接、导出）都使用侧栏的 w = {w}。虚线：服务器算出的"
+        "平均汇聚曲线和（训练后的）参数化曲线，不随这个滑块变化。黑色叉号：{kernel} 核窗口内"
+        "没有任何键的查询，取最近键的值。"
+    ),
+    "live_binned": (
+        "{keys} 个键 x {queries} 个查询超过了实时上限（{cells} 个单元）：实时视图对分箱后的键"
+        "（箱内均值）做汇聚；上方服务器的曲线是精确的。"
+    ),
+    "live_thinned": (
+        "为了在一帧内重绘，实时热图每隔 {stride} 行显示一个查询（共 {total} 行，显示 {shown} 行）；"
+        "实时曲线使用全部查询。"
+    ),
 }

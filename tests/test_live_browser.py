@@ -16,7 +16,19 @@ import torch
 
 import nwcore
 from dashboard import live
+from dashboard.common import fmt
 from tests.bench.live import EMBED_PRELUDE
+from tests.conftest import (
+    ARTIFACTS,
+    alt_text,
+    no_exception,
+    open_page,
+    query,
+    settle,
+    share_link,
+    wait_for,
+    wait_for_alt,
+)
 from tests.load.server import CHROMIUM
 
 pytestmark = [
@@ -28,8 +40,9 @@ sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not 
 # Embed a spec with Streamlit's vega-embed; return the curve (xq, y_hat, empty) at log10 w.
 EMBED_JS = (
     EMBED_PRELUDE
-    + """  const name = res.vgSpec.data.map(d => d.name).find(n => {
-    const v = res.view.data(n); return v.length && 'y_hat' in v[0] && !('v' in v[0]);
+    + """  const nq = spec.usermeta.queries;
+  const name = res.vgSpec.data.map(d => d.name).find(n => {
+    const v = res.view.data(n); return v.length === nq && 'y_hat' in v[0] && 'empty' in v[0];
   });
   const out = [];
   for (const lw of logws) {
@@ -74,8 +87,10 @@ def _data(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 @pytest.mark.parametrize("kind", ["clusters", "offset"])
 def test_browser_curve_equals_nwcore(page, kernel: str, kind: str) -> None:
     q, x, y = _data(kind)
-    spec, binned = live.live_spec(q, x, y, kernel, 1.0, float(y.mean()), ("x", "y", "w"))
+    fixed = {"average": np.full(len(q), y.mean())}
+    spec, binned, _ = live.live_spec(q, x, y, kernel, 1.0, fixed, ("x", "y", "live"))
     assert not binned
+    spec["usermeta"]["queries"] = len(q)  # (Q,) rows: how the test finds the curve
     lo, hi = live.w_range(x)
     logws = list(np.linspace(lo, hi, 5))
     curves = page.evaluate(EMBED_JS, [spec, logws])
@@ -117,3 +132,58 @@ def test_drag_sends_nothing_and_redraws(page) -> None:
     assert len(seen) >= 10, f"only {len(seen)} distinct slider values while dragging"
     assert title.is_visible()
     assert not [e for e in errors if not re.search(r"favicon", e)], errors
+
+
+def _live_chart(page):
+    """The live chart's element: the Vega-Lite chart that has the in-chart range input."""
+    return page.locator('[data-testid="stVegaLiteChart"]').filter(
+        has=page.locator("input[type=range]")
+    )
+
+
+@pytest.mark.parametrize("width", [400, 800, 1400])
+def test_live_chart_fits_its_column(server, browser, width: int) -> None:
+    """Curve and heatmap stretch to the main column and nothing sticks out of it."""
+    page = open_page(browser, server, width=width)
+    try:
+        chart = _live_chart(page)
+        chart.scroll_into_view_if_needed()
+        canvas = chart.locator("canvas").first
+        canvas.wait_for()
+        column = page.locator('[data-testid="stMainBlockContainer"]').bounding_box()
+        content = chart.bounding_box()  # the element Streamlit sizes to the column's content
+        box = canvas.bounding_box()
+        assert box["x"] >= column["x"] and box["x"] + box["width"] <= column["x"] + column["width"]
+        assert box["width"] >= content["width"], (box, content)  # stretched, not a fixed 520 px
+        assert page.evaluate("document.documentElement.scrollWidth") <= width  # no side scroll
+        chart.screenshot(path=ARTIFACTS / f"live-chart-{width}.png")
+    finally:
+        page.context.close()
+
+
+def test_slider_w_is_carried_into_the_sidebar_and_the_link(server, browser) -> None:
+    """Move the in-chart slider (no rerun), click the heatmap: the sidebar w and link follow."""
+    page = open_page(browser, server)
+    try:
+        chart = _live_chart(page)
+        chart.scroll_into_view_if_needed()
+        slider = chart.locator("input[type=range]")
+        lo, hi = float(slider.get_attribute("min")), float(slider.get_attribute("max"))
+        slider.evaluate(
+            "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
+            str(lo + 0.8 * (hi - lo)),
+        )
+        w = 10 ** float(slider.input_value())  # the value the range input snapped to
+        assert "w = 1." in alt_text(page)  # the server's w is untouched by the drag
+        box = chart.locator("canvas").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 250)  # heatmap
+        exact = page.get_by_role("textbox", name="exact w (optional)")
+        wait_for(page, lambda: exact.input_value() != "", "the carried w in the sidebar box")
+        settle(page)
+        assert float(exact.input_value()) == pytest.approx(w, rel=1e-3)
+        wait_for_alt(page, f"w = {fmt(float(exact.input_value()))}.")  # the fit uses it
+        link = query(share_link(page))
+        assert float(link["w_exact"][0]) == pytest.approx(w, rel=1e-3), link  # the exact-w box
+        no_exception(page)
+    finally:
+        page.context.close()

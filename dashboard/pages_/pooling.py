@@ -234,7 +234,8 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     )
     summary = t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=", ".join(sorted(preds)))
     st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=summary)
-    live.section(q_np, x.numpy(), y.numpy(), c.kernel, c.w)  # issue 12: the in-browser w view
+    fixed = {n: preds[n].numpy() for n in ("average", "parametric") if n in preds}
+    live.section(q_np, x.numpy(), y.numpy(), c.kernel, c.w, fixed)  # issue 12: in-browser w
 
     if bool(fit.empty.any()):
         st.warning(
