@@ -144,7 +144,8 @@ def test_scoring_and_self_attention_links_round_trip(
     page = open_page(browser, link, requests_seen)
     try:
         area = page.get_by_role("textbox", name="Queries")
-        assert area.input_value() == queries
+        # a bound box is filled from the link after the page settles: wait for it
+        wait_for(page, lambda: area.input_value() == queries, "the link's queries")
         page.get_by_text("dot product: q^T k").first.wait_for()  # the chosen scorer's caption
         area.fill("1, 1\n0, 2\n3, 0")
         area.press("Control+Enter")
@@ -158,7 +159,8 @@ def test_scoring_and_self_attention_links_round_trip(
         page.context.close()
     again = open_page(browser, url, requests_seen)
     try:
-        assert again.get_by_role("textbox", name="Queries").input_value() == "1, 1\n0, 2\n3, 0"
+        box = again.get_by_role("textbox", name="Queries")
+        wait_for(again, lambda: box.input_value() == "1, 1\n0, 2\n3, 0", "the edited queries")
         assert query(again.url)["sc_attention"] == ["argmax"]
         no_exception(again)
     finally:
@@ -181,7 +183,7 @@ def test_exercises_page_and_a_bad_link(server: str, browser, requests_seen: Requ
     try:
         page.get_by_role("heading", name="练习", exact=True).first.wait_for()
         buttons = page.locator('[data-testid="stLinkButton"] a')
-        assert buttons.count() == 8
+        wait_for(page, lambda: buttons.count() == 8, "the 8 exercises' buttons")  # drawn in turn
         first = buttons.first.get_attribute("href")
         assert query(first) == {"n_train": ["500"], "w": ["1"], "lang": ["zh"]}
         page.screenshot(path=ARTIFACTS / "workshop-5-exercises-zh.png", full_page=True)
