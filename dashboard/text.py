@@ -572,6 +572,14 @@ TEXT: dict[str, str] = {
         "The live heatmap shows every {stride}th query row ({shown} of {total}) so it redraws "
         "within a frame; the live curve uses every query."
     ),
+    # the fit chart's title (dataset descriptions in the page's language)
+    "fit_desc": "{label}: y = {formula} + N(0, {noise}^2), n = {n}, seed {seed}",
+    "fit_sample": "{text} (a sample of {n} shown)",
+    "ds_classic": "classic d2l",
+    "ds_d2l_new": "newer d2l",
+    "ds_step": "step",
+    "ds_sinc": "sinc",
+    "ds_linear": "linear",
 }
 
 

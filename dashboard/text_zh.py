@@ -498,4 +498,12 @@ TEXT_ZH: dict[str, str] = {
         "为了在一帧内重绘，实时热图每隔 {stride} 行显示一个查询（共 {total} 行，显示 {shown} 行）；"
         "实时曲线使用全部查询。"
     ),
+    # the fit chart's title (dataset descriptions in the page's language)
+    "fit_desc": "{label}：y = {formula} + N(0, {noise}^2)，n = {n}，种子 {seed}",
+    "fit_sample": "{text}（显示 {n} 个点的样本）",
+    "ds_classic": "经典 d2l",
+    "ds_d2l_new": "新版 d2l",
+    "ds_step": "阶跃",
+    "ds_sinc": "sinc 函数",
+    "ds_linear": "线性",
 }

@@ -48,7 +48,9 @@ def _plain(value: object) -> str:
     return re.sub(r"\*\*|\\", "", str(value))
 
 
-def _chart_strings(spec: object, tooltips: bool) -> tuple[list[str], set[str]]:
+def _chart_strings(
+    spec: object, tooltips: bool, in_tooltip: bool = False
+) -> tuple[list[str], set[str]]:
     """What a chart spec shows as text: titles (of the chart, axes, legends, tooltip rows)
     and the labels of label expressions; and the data fields whose values show as text
     (ordinal axes, facet headers, text marks and, with `tooltips`, tooltip rows)."""
@@ -56,7 +58,7 @@ def _chart_strings(spec: object, tooltips: bool) -> tuple[list[str], set[str]]:
     fields: set[str] = set()
     if isinstance(spec, list):
         for value in spec:
-            more, named = _chart_strings(value, tooltips)
+            more, named = _chart_strings(value, tooltips, in_tooltip)
             strings, fields = strings + more, fields | named
         return strings, fields
     if not isinstance(spec, dict):
@@ -73,7 +75,7 @@ def _chart_strings(spec: object, tooltips: bool) -> tuple[list[str], set[str]]:
         elif key == "tooltip" and not tooltips:
             continue
         else:
-            more, named = _chart_strings(value, tooltips)
+            more, named = _chart_strings(value, tooltips, in_tooltip or key == "tooltip")
             strings, fields = strings + more, fields | named
     legend = spec.get("legend")
     relabelled = isinstance(legend, dict) and "labelExpr" in legend
@@ -81,7 +83,7 @@ def _chart_strings(spec: object, tooltips: bool) -> tuple[list[str], set[str]]:
     shown_as_text = shown_as_text and not relabelled
     if shown_as_text and (tooltips or "format" not in spec):
         fields.add(spec["field"])
-        if "title" not in spec and tooltips:
+        if "title" not in spec and in_tooltip:
             strings.append(spec["field"])  # a tooltip row without a title shows the field
     return strings, fields
 
@@ -199,18 +201,10 @@ def test_training_in_chinese_shows_no_english_text() -> None:
     assert not english_left(units), english_left(units)
 
 
-def _pooling_not_yet(reason: str) -> object:
-    """The pooling page, expected to fail (strictly: it must fail) until `reason` is fixed."""
-    return pytest.param("pooling", marks=pytest.mark.xfail(strict=True, reason=reason))
-
-
 @pytest.mark.parametrize(
     "page",
     [
-        _pooling_not_yet(
-            "dashboard/charts.py (dash-fit): the fit chart's curve tooltip shows the stable "
-            "curve key ('truth') instead of its translated name"
-        ),
+        "pooling",
         "scoring",
         "self-attention",
     ],
@@ -232,10 +226,7 @@ def english_sentences(units: list[str]) -> list[str]:
 @pytest.mark.parametrize(
     "page",
     [
-        _pooling_not_yet(
-            "English outside text.py: dashboard/live.py's labels (live-speed) and nwcore's "
-            "dataset descriptions (the fit chart's title)"
-        ),
+        "pooling",
         "scoring",
         "self-attention",
         "exercises",

@@ -47,8 +47,7 @@ class Controls:
 def _dataset_caption(name: str) -> str:
     if name == CSV:
         return t("dataset_csv")
-    target = nwcore.DATASETS[name]
-    return f"{target.label}: {target.formula}"
+    return f"{t(f'ds_{name}')}: {nwcore.DATASETS[name].formula}"
 
 
 def _reset_synthetic_defaults() -> None:
@@ -173,6 +172,19 @@ def _queries(data: nwcore.Dataset) -> torch.Tensor:
     return data.x_test if data.x_test is not None else data.x_train
 
 
+def _describe(c: Controls) -> str:
+    """The fit chart's title in the page's language: a synthetic dataset's formula, noise, n and
+    seed (a sample of it when the points were thinned); a CSV's own description (its columns)."""
+    data = c.data
+    if c.data_key[0] != "synthetic":
+        return data.description
+    _, name, n, noise, seed = c.data_key
+    target = nwcore.DATASETS[name]
+    text = t("fit_desc", label=t(f"ds_{name}"), formula=target.formula, noise=fmt(noise), n=n,
+             seed=seed)  # fmt: skip
+    return text if data.n_train == n else t("fit_sample", text=text, n=data.n_train)
+
+
 def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any]:
     """Curves, heatmaps and the empty-window messages; returns the predictions for metrics."""
     data = c.data
@@ -228,7 +240,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
         empty,
         heat,
         panels,
-        title=data.description,
+        title=_describe(c),
         x_label=data.x_label,
         y_label=data.y_label,
     )
