@@ -330,10 +330,10 @@ def _fit_template(
                 y=y_enc,
                 color=marker_color,
                 shape=marker_shape,
-                size=alt.Size(
-                    "marker:N",
-                    scale=alt.Scale(domain=markers, range=[MARKER_SIZES[m] for m in markers]),
-                    legend=None,
+                size=alt.condition(  # not a size scale: a one-marker point scale gives NaN
+                    alt.datum.marker == "empty",
+                    alt.value(MARKER_SIZES["empty"]),
+                    alt.value(MARKER_SIZES["points"]),
                 ),
                 tooltip=[
                     alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
