@@ -11,6 +11,7 @@ from scipy.optimize import minimize_scalar
 
 import nwcore
 from nwcore.bandwidth import _LooObjective
+from tests.unusual_data import unusual
 
 
 def _numpy_loo(x: np.ndarray, y: np.ndarray, h: float) -> float:
@@ -36,20 +37,7 @@ def _richardson(f, t: float, e: float) -> tuple[float, float]:
 
 
 def _data(kind: str, n: int):
-    g = np.random.default_rng(7)
-    if kind == "offset":  # x around 1e8
-        x = 1e8 + g.uniform(0, 5, n)
-        y = np.sin(x - 1e8) + 0.3 * g.standard_normal(n)
-    elif kind == "tiny":  # x at 1e-6 scale, y at 1e5
-        x = 1e-6 * g.uniform(0, 5, n)
-        y = 1e5 * (np.sin(x * 1e6) + 0.3 * g.standard_normal(n))
-    elif kind == "clusters":
-        x = np.concatenate([g.normal(c, 0.05, n // 4) for c in (0.0, 1.0, 3.0, 7.0)])
-        y = np.cos(x) + 0.2 * g.standard_normal(x.shape[0])
-    else:  # heavy tails: student-t with 2 degrees of freedom
-        x = g.standard_t(2, n)
-        y = np.tanh(x) + 0.2 * g.standard_t(3, n)
-    return x, y
+    return unusual({"heavy": "heavy_x"}.get(kind, kind), n, seed=7)
 
 
 @pytest.mark.parametrize("kind", ["offset", "tiny", "clusters", "heavy"])

@@ -3,32 +3,20 @@
 import math
 import warnings
 
-import numpy as np
 import pytest
 import torch
 
 import nwcore
 from nwcore import NWError
 from nwcore.binned_loo import BinnedLoo
+from tests.unusual_data import unusual
 
 
 def _data(kind: str, n: int):
-    g = np.random.default_rng(11)
     if kind == "classic":
         d = nwcore.make_dataset("classic", n_train=n, seed=4)
         return d.x_train, d.y_train
-    if kind == "offset":  # x around 1e8
-        x = 1e8 + g.uniform(0, 5, n)
-        y = np.sin(x - 1e8) + 0.3 * g.standard_normal(n)
-    elif kind == "tiny":  # x at 1e-6 scale, y at 1e5
-        x = 1e-6 * g.uniform(0, 5, n)
-        y = 1e5 * (np.sin(x * 1e6) + 0.3 * g.standard_normal(n))
-    elif kind == "clusters":
-        x = np.concatenate([g.normal(c, 0.3, n // 4) for c in (0.0, 2.0, 3.0, 7.0)])
-        y = np.cos(x) + 0.2 * g.standard_normal(x.shape[0])
-    else:  # heavy-tailed noise (student-t, 3 degrees of freedom)
-        x = g.uniform(-3, 3, n)
-        y = np.tanh(2 * x) + 0.3 * g.standard_t(3, n)
+    x, y = unusual({"clusters": "wide_clusters", "heavy": "heavy_noise"}.get(kind, kind), n, 11)
     return torch.from_numpy(x), torch.from_numpy(y)
 
 
