@@ -12,6 +12,7 @@ import pandas as pd
 X, Y, CURVE, QI = "x", "y", "curve", "qi"  # fit chart: one row per (query, curve)
 LO, HI = "lo", "hi"  # hover strips: the x interval closest to each query
 QUERY, KEY, WEIGHT, KI, PANEL = "query", "key", "weight", "ki", "panel"  # heatmap cells
+PI = "pi"  # a heatmap cell's panel (its index in the panel list)
 STEP, LOSS = "step", "loss"  # loss chart
 SCORE, MASKED, LABEL = "score", "masked", "label"  # matrix heatmaps (scoring, self-attention)
 ROW, FEATURE, VALUE = "row", "feature", "value"  # real-valued matrices (encodings, outputs)
@@ -69,11 +70,12 @@ LABEL_EXPR = f"substring(datum.value, {KEY_PREFIX})"  # the axis shows only the 
 
 def band_key(position: int, index: int, label: str = "", gap: bool = False) -> str:
     """A band key: panel position, index, then the label (gap and title bands have none).
+    Keys sort in grid order: a gap or title band ('-') comes before its panel's bands (':').
 
-    >>> band_key(1, 7, "0.25"), band_key(0, 2, gap=True)
-    ('01:000070.25', '00~00002')
+    >>> band_key(1, 7, "0.25"), band_key(0, 2, gap=True), sorted(["01:00000", "01-00000"])
+    ('01:000070.25', '00-00002', ['01-00000', '01:00000'])
     """
-    return f"{position:02d}{'~' if gap else ':'}{index:05d}{'' if gap else label}"
+    return f"{position:02d}{'-' if gap else ':'}{index:05d}{'' if gap else label}"
 
 
 def panel_grid(

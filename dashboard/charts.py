@@ -78,8 +78,11 @@ OWN_SCALE = "own_scale"  # in-browser checkbox: one colour scale per heatmap pan
 MARKER_COLORS = {"points": "#ff7f0e", "empty": "#000000"}
 MARKER_SHAPES = {"points": "circle", "empty": "cross"}
 MARKER_SIZES = {"points": 36, "empty": 90}
-# Sentinels in a cached template, replaced by each call's data-dependent values.
-_X_DOMAIN, _Y_DOMAIN, _X_TICKS, _Y_TICKS = "@x_domain", "@y_domain", "@x_ticks", "@y_ticks"
+# The fit heatmap's band labels: '1' + label where the axis labels the band, '0' + label elsewhere.
+FIT_LABEL_EXPR = (
+    f"substring(datum.value, {cd.KEY_PREFIX}, {cd.KEY_PREFIX + 1}) == '1'"
+    f" ? substring(datum.value, {cd.KEY_PREFIX + 1}) : ''"
+)
 
 
 def left_margin(*values) -> int:
@@ -99,17 +102,6 @@ def left_margin(*values) -> int:
     chars = len(f"{widest:,.0f}") + 4  # sign, decimals
     margin = 28 + 7 * chars
     return int(min(160, max(64, -(-margin // 8) * 8)))
-
-
-def _fill(node, values: dict[str, object]):
-    """The spec with every sentinel string (a key of `values`) replaced by its value."""
-    if isinstance(node, dict):
-        return {k: _fill(v, values) for k, v in node.items()}
-    if isinstance(node, list):
-        if len(node) == 1 and isinstance(node[0], str) and node[0] in values:
-            return values[node[0]]  # a list sentinel: ["@x_domain"] -> the domain
-        return [_fill(v, values) for v in node]
-    return node
 
 
 def _ticks(keys: list[str], n: int) -> list[str]:
@@ -148,31 +140,35 @@ def fit_with_heatmaps(
     (no rerun). The heatmap panels are one view laid out as a grid (chart_data.panel_grid),
     so both charts take their column's width at any screen width.
 
-    Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"). The chart's structure
-    depends only on a few strings, so it is built (and schema-checked) by altair once per
-    structure and cached; each rerun only attaches its data.
+    Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"). Everything a click
+    changes (the data, the title, the panels, their tick labels) travels in the named
+    datasets; the spec itself depends only on a few layout choices, so Streamlit keeps the
+    drawn chart and swaps its data instead of building a new one (issue 11, speed of a click).
     """
     series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
     has_heat = not heat.empty
     margin = left_margin(curves[cd.Y], points[cd.Y], heat[cd.QUERY] if has_heat else [])
+    columns = _heat_columns(len(panels))
     n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
+    step = round(_panel_px(len(panels)) / max(n_rows, 1), 3)  # px per heatmap band
     template = _fit_template(
-        series, len(panels), n_rows, margin, x_label, y_label, len(points) > 0,
-        len(empty) > 0, has_heat, current_lang(),
+        series, columns, step, margin, x_label, y_label, len(points) > 0, has_heat,
+        current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
-    (spec["vconcat"][0] if has_heat else spec)["title"] = title
-    # a long title is cut with an ellipsis at the chart's width instead of widening it
-    spec.setdefault("config", {})["title"] = {"anchor": "start", "limit": {"expr": "width"}}
     markers = pd.concat(
         [points[[cd.X, cd.Y]].assign(marker="points"), empty[[cd.X, cd.Y]].assign(marker="empty")],
         ignore_index=True,
     )
-    datasets = {"curves": curves, "markers": markers, "hover": hover_frame(curves)}
+    datasets = {
+        "curves": curves,
+        "markers": markers,
+        "hover": hover_frame(curves),
+        "meta": pd.DataFrame({"title": [title]}),
+    }
     if has_heat:
-        heat, titles, fill = _heat_grid(heat, panels)
-        spec = _fill(spec, fill)
-        datasets |= {"heat": heat, "titles": titles}
+        cells, titles = _heat_grid(heat, panels, columns)
+        datasets |= {"heat": cells, "titles": titles}
     spec["datasets"] = datasets
     return spec
 
@@ -208,18 +204,25 @@ def _title_bands(n_rows: int, panel_px: int) -> int:
     return max(1, -(-n_rows * TITLE_PX // panel_px))
 
 
-def _heat_grid(heat: pd.DataFrame, panels: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """The heatmap cells placed in the panel grid, the panel titles, and the sentinel values."""
+def _heat_grid(
+    heat: pd.DataFrame, panels: list[str], columns: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The heatmap cells placed in the panel grid, and the panel titles.
+
+    Each band key carries its tick label and whether the axis shows it (FIT_LABEL_EXPR), so
+    the axes' domains and ticks come from the data. Bands no cell covers (the gap between panel
+    columns, the title bands) get an empty title row, so every band is in the data.
+    cells: qi (hover), gx, gy, weight, pi (panel index); titles: gx, gy, pi, panel.
+    """
     rows = np.sort(heat[cd.QI].unique())  # query indices kept (the same in every panel)
     cols = np.sort(heat[cd.KI].unique())
     first = heat[heat[cd.PANEL] == panels[0]]
     q_of = dict(zip(first[cd.QI], first[cd.QUERY], strict=True))
     k_of = dict(zip(first[cd.KI], first[cd.KEY], strict=True))
-    columns = _heat_columns(len(panels))
     grid = cd.panel_grid(
         len(panels),
-        [fmt_tick(q_of[i]) for i in rows],
-        [fmt_tick(k_of[j]) for j in cols],
+        _tick_labels([q_of[i] for i in rows]),
+        _tick_labels([k_of[j] for j in cols]),
         columns,
         _title_bands(len(rows), _panel_px(len(panels))),
     )
@@ -228,36 +231,52 @@ def _heat_grid(heat: pd.DataFrame, panels: list[str]) -> tuple[pd.DataFrame, pd.
     c = np.searchsorted(cols, heat[cd.KI].to_numpy())
     xs = np.array(grid["x"], dtype=object)  # (columns, K')
     ys = np.array(grid["y"], dtype=object)  # (grid rows, Q')
-    top = heat.groupby(cd.PANEL)[cd.WEIGHT].transform("max").to_numpy()
-    cells = heat.assign(
-        **{cd.GX: xs[p % columns, c], cd.GY: ys[p // columns, r], cd.PANEL_MAX: top}
+    cells = pd.DataFrame(
+        {
+            cd.QI: heat[cd.QI].to_numpy(),
+            cd.GX: xs[p % columns, c],
+            cd.GY: ys[p // columns, r],
+            cd.WEIGHT: heat[cd.WEIGHT].to_numpy(),
+            cd.PI: p,
+        }
     )
     titles = pd.DataFrame(
         {
             cd.GX: [grid["x"][i % columns][0] for i in range(len(panels))],
             cd.GY: [grid["title_y"][i // columns] for i in range(len(panels))],
+            cd.PI: range(len(panels)),
             cd.PANEL: panels,
         }
     )
-    fill = {
-        _X_DOMAIN: grid["x_domain"],
-        _Y_DOMAIN: grid["y_domain"],
-        _X_TICKS: [k for row in grid["x"] for k in _ticks(row, 5)],
-        _Y_TICKS: [k for col in grid["y"] for k in _ticks(col, 5)],
-    }
-    return cells, titles, fill
+    bare_x = [k for k in grid["x_domain"] if k[2] != ":"]  # the gaps between panel columns
+    bare_y = sorted(set(grid["y_domain"]) - set(cells[cd.GY]) - set(titles[cd.GY]))
+    spacers = pd.DataFrame(
+        {
+            cd.GX: bare_x + [grid["x_domain"][0]] * len(bare_y),
+            cd.GY: [grid["y_domain"][0]] * len(bare_x) + bare_y,
+            cd.PI: -1,
+            cd.PANEL: "",
+        }
+    )
+    return cells, pd.concat([titles, spacers], ignore_index=True)
+
+
+def _tick_labels(values: list[float], n: int = 5) -> list[str]:
+    """Band labels for an axis: '1' + the value where a tick is labelled (about n of them,
+    first and last included), '0' + the value elsewhere (the tooltip still reads it)."""
+    shown = set(_ticks(list(range(len(values))), n))
+    return [("1" if i in shown else "0") + fmt_tick(v) for i, v in enumerate(values)]
 
 
 @functools.lru_cache(maxsize=512)
 def _fit_template(
     series: tuple[str, ...],
-    n_panels: int,
-    n_rows: int,
+    columns: int,  # heatmap panels per row
+    step: float,  # px per heatmap band: the heatmap's height follows its rows in the data
     margin: int,
     x_label: str,
     y_label: str,
     has_points: bool,
-    has_empty: bool,
     has_heat: bool,
     lang: str,  # titles are translated (field names are not): one template per language
 ) -> str:
@@ -278,7 +297,8 @@ def _fit_template(
         ),
     )
     # A second legend for the marks that are not curves: the training points, the crosses.
-    markers = [m for m, shown in (("points", has_points), ("empty", has_empty)) if shown]
+    # The crosses' entry is always there (the spec must not change when a window empties).
+    markers = ["points", "empty"] if has_points else ["empty"]
     marker_legend = alt.Legend(
         title=None, orient="bottom", labelLimit=160, labelExpr=_label_expr(markers)
     )
@@ -341,35 +361,54 @@ def _fit_template(
                 ],
             ),
         )
-    fit = alt.layer(*layers).properties(name="fit", title="", height=FIT_HEIGHT)
+    # The title is the "meta" dataset's one row (it changes with the data, the spec does not);
+    # an empty text mark keeps that dataset in the compiled chart.
+    layers.append(alt.Chart(alt.NamedData(name="meta")).mark_text())
+    title = alt.TitleParams(
+        text=alt.ExprRef("length(data('meta')) ? data('meta')[0].title : ''"),
+        anchor="start",
+        limit=alt.ExprRef("width"),  # a long title is cut with an ellipsis, not wider
+    )
+    fit = alt.layer(*layers).properties(name="fit", title=title, height=FIT_HEIGHT)
     if markers:
         fit = fit.resolve_scale(color="independent", shape="independent")  # two legends
     if not has_heat:
         return json.dumps(fit.properties(padding=_PADDING).to_dict())
-    panel_px = _panel_px(n_panels)
-    grid_rows = -(-n_panels // _heat_columns(n_panels))
-    bands = n_rows + _title_bands(n_rows, panel_px)
-    height = round(grid_rows * bands * panel_px / max(n_rows, 1))
     own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
+    # Band domains from the data, sorted: the band keys sort in their grid order.
     x_h = alt.X(
         f"{cd.GX}:O",
         title=t("heat_axis_key"),
-        scale=alt.Scale(domain=[_X_DOMAIN], range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]),
-        axis=alt.Axis(values=[_X_TICKS], labelExpr=cd.LABEL_EXPR, labelAngle=-45),
+        sort="ascending",
+        scale=alt.Scale(range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]),
+        axis=alt.Axis(labelExpr=FIT_LABEL_EXPR, labelAngle=-45, labelOverlap=False, ticks=False),
     )
     y_h = alt.Y(
         f"{cd.GY}:O",
         title=t("heat_axis_query"),
-        scale=alt.Scale(domain=[_Y_DOMAIN]),
+        sort="ascending",
         axis=alt.Axis(
-            values=[_Y_TICKS], labelExpr=cd.LABEL_EXPR, offset=-margin, labelLimit=margin - 30
+            labelExpr=FIT_LABEL_EXPR,
+            labelOverlap=False,  # most bands are unlabelled ('' labels): keep every tick's
+            offset=-margin,
+            labelLimit=margin - 30,
+            ticks=False,
         ),
     )
     tq, tk, tw = t("f_query"), t("f_key"), t("f_weight")
     cells = (
         alt.Chart(alt.NamedData(name="heat"))
+        .transform_joinaggregate(**{cd.PANEL_MAX: f"max({cd.WEIGHT})"}, groupby=[cd.PI])
+        .transform_lookup(
+            lookup=cd.PI,
+            from_=alt.LookupData(alt.NamedData(name="titles"), key=cd.PI, fields=[cd.PANEL]),
+        )
         .transform_calculate(
-            shade=f"{OWN_SCALE} ? datum.{cd.WEIGHT} / datum.{cd.PANEL_MAX} : datum.{cd.WEIGHT}"
+            shade=f"{OWN_SCALE} ? datum.{cd.WEIGHT} / datum.{cd.PANEL_MAX} : datum.{cd.WEIGHT}",
+            **{  # the tooltip's numbers, read back from the band keys' labels
+                cd.QUERY: f"toNumber(substring(datum.{cd.GY}, {cd.KEY_PREFIX + 1}))",
+                cd.KEY: f"toNumber(substring(datum.{cd.GX}, {cd.KEY_PREFIX + 1}))",
+            },
         )
         .mark_rect()
         .encode(
@@ -395,15 +434,17 @@ def _fit_template(
             align="left",
             baseline="top",  # from the top of the title bands (TITLE_PX) down
             fontSize=12,
-            limit=alt.ExprRef(f"(width - {margin}) / {_heat_columns(n_panels)} - 8"),
+            limit=alt.ExprRef(f"(width - {margin}) / {columns} - 8"),
         )
         .encode(
-            x=alt.X(f"{cd.GX}:O", bandPosition=0, scale=alt.Scale(domain=[_X_DOMAIN])),
-            y=alt.Y(f"{cd.GY}:O", scale=alt.Scale(domain=[_Y_DOMAIN])),
+            x=alt.X(f"{cd.GX}:O", bandPosition=0, sort="ascending"),
+            y=alt.Y(f"{cd.GY}:O", sort="ascending"),
             text=alt.Text(f"{cd.PANEL}:N"),
         )
     )
-    heatmap = alt.layer(cells, titles).add_params(own).properties(name="heat", height=height)
+    heatmap = (
+        alt.layer(cells, titles).add_params(own).properties(name="heat", height={"step": step})
+    )
     return json.dumps(
         alt.vconcat(fit, heatmap)
         .resolve_scale(color="independent", shape="independent", x="independent", y="independent")

@@ -131,6 +131,11 @@ TEXT: dict[str, str] = {
     "series_parametric": "parametric",  # contract
     "fit_title": "Fit: {description}",
     "fit_alt": ("Fit and attention heatmaps: {curves} pooling, kernel {kernel}, w = {w}."),
+    # the same text on every run (it is part of the chart's spec: a new one redraws the chart)
+    "fit_alt_static": (
+        "Fit chart: each pooling's curve over x with the training points, and below it the"
+        " attention weights of every query (rows) on every key (columns)."
+    ),
     "heat_title_np": "nonparametric ({kernel}, w = {w})",
     "heat_title_param": "parametric head {head} (w = {w})",
     "heat_axis_query": "query x (sorted)",

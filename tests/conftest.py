@@ -116,18 +116,13 @@ def wait_for(page, predicate: Callable[[], bool], what: str, timeout: float = 60
 
 
 def alt_text(page) -> str:
-    """The fit chart's accessible description (kernel, w, curves); '' before it is drawn."""
-    chart = page.locator('[data-testid="stVegaLiteChart"]').first
-    if chart.count() == 0:
+    """The fit chart's summary line under it (curves, kernel, w of the run that drew it); ''
+    before it is drawn. (The chart's own aria-label is the same on every run, so that
+    Streamlit keeps the drawn chart and swaps its data.)"""
+    summary = page.locator(".st-key-fit_summary")
+    if summary.count() == 0:
         return ""
-    for attr in ("aria-label", "title"):
-        value = chart.get_attribute(attr)
-        if value:
-            return value
-    inner = chart.locator("[aria-label], [role='img'], [role='graphics-document']")
-    if inner.count() == 0:
-        return ""
-    return inner.first.get_attribute("aria-label") or ""
+    return summary.first.inner_text().strip()
 
 
 def wait_for_alt(page, fragment: str, timeout: float = 60) -> None:

@@ -9,8 +9,13 @@ Screenshots go to test-artifacts/fit-*.png.
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from dashboard import chart_data as cd
+from dashboard import charts
+from tests.bench.live import EMBED_PRELUDE
 from tests.conftest import ARTIFACTS, BROWSER, no_exception, open_page, settle, wait_for
 
 pytestmark = BROWSER
@@ -150,3 +155,60 @@ def test_hover_lists_every_curve_and_heatmaps_offer_their_own_scale(server: str,
         assert "one colour scale per heatmap" in chart.locator(".vega-bindings").inner_text()
     finally:
         page.context.close()
+
+
+# Embed a fit spec with Streamlit's vega-embed; return its band scales' domains and the drawn
+# heatmap cells (panel, query, key, weight, shade) as the tooltip reads them.
+FIT_VIEW_JS = (
+    EMBED_PRELUDE.replace("async ([spec, logws])", "async ([spec])")
+    + """  const bands = res.vgSpec.scales.filter(s => s.type === 'band')
+    .map(s => [s.name, res.view.scale(s.name).domain()]);
+  const cells = res.vgSpec.data.map(d => res.view.data(d.name))
+    .find(rows => rows.length && 'shade' in rows[0]);
+  const out = {bands, cells: cells.map(r => [r.panel, r.query, r.key, r.weight, r.shade])};
+  res.view.finalize(); div.remove();
+  return out;
+}"""
+)
+
+
+def test_fit_heatmap_reads_its_layout_and_tooltips_from_the_data(server: str, browser):
+    """In Chromium (Streamlit's vega-embed): the heatmap's band domains come out in grid order
+    (panel columns with their gap, title bands above each row of panels), and each cell's
+    tooltip fields (panel title, query x, key x) are the ones the server built it from."""
+    q, k = np.array([0.5, 1.25, 2.0]), np.array([-1.0, 3.5])  # (Q,), (K,)
+    wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])  # (Q, K)
+    panels = ["nonparametric (w = 1)", "head 1", "head 2"]  # 3 panels: 2 grid rows
+    rows, cols = np.arange(3), np.arange(2)
+    mats = [wa, wa[::-1], wa[:, ::-1]]
+    heat = pd.concat(
+        [charts.heat_frame(m, q, k, p, rows, cols) for m, p in zip(mats, panels, strict=True)]
+    )
+    spec = charts.fit_with_heatmaps(
+        cd.curve_frame(q, q, "average"), cd.points_frame(k, k), cd.empty_curves(), heat, panels,
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    spec["datasets"] = {n: f.to_dict(orient="records") for n, f in spec["datasets"].items()}
+    for child in spec["vconcat"]:  # what Streamlit's width="stretch" does: the column's width
+        child["width"] = 900
+    page = open_page(browser, server, width=1400)
+    try:
+        page.locator('[data-testid="stVegaLiteChart"] canvas').first.wait_for()
+        got = page.evaluate(FIT_VIEW_JS, [spec])
+    finally:
+        page.context.close()
+    grid = cd.panel_grid(3, [f"{v:.4g}" for v in q], [f"{v:.4g}" for v in k], 2, 1)
+    prefix = cd.KEY_PREFIX
+    domains = [[key[:prefix] for key in domain] for _, domain in got["bands"]]
+    assert [g[:prefix] for g in grid["x_domain"]] in domains, got["bands"]
+    assert [g[:prefix] for g in grid["y_domain"]] in domains, got["bands"]
+    expected = {
+        (p, float(f"{q[i]:.4g}"), float(f"{k[j]:.4g}")): m[i, j]
+        for m, p in zip(mats, panels, strict=True)
+        for i in range(3)
+        for j in range(2)
+    }
+    seen = {(p, qv, kv): w for p, qv, kv, w, _ in got["cells"]}
+    assert seen.keys() == expected.keys()
+    for key, w in expected.items():
+        assert seen[key] == pytest.approx(w, abs=1e-5)

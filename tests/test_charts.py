@@ -29,7 +29,8 @@ SCHEMA = {
     cd.STEP,
     cd.LOSS,
 }
-SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.LO, cd.HI, "marker"}  # grid, hover, markers
+SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.PI, cd.LO, cd.HI, "marker"}  # grid, hover, markers
+SCHEMA |= {"title"}  # the fit chart's title: the one row of its "meta" dataset
 SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
@@ -155,16 +156,28 @@ def _strip(key: str) -> str:
     return key[cd.KEY_PREFIX :]
 
 
+def _shown_labels(keys) -> list[str]:
+    """The tick labels an axis shows for these band keys (charts.FIT_LABEL_EXPR, in Python):
+    in band order, the label of each key flagged '1'."""
+    keys = sorted(set(keys))
+    return [k[cd.KEY_PREFIX + 1 :] for k in keys if k[cd.KEY_PREFIX : cd.KEY_PREFIX + 1] == "1"]
+
+
 def test_heatmap_axes_show_tick_values_of_the_query_and_key_x():
     spec = _fit_spec()
     cells = _layer_on(spec, "heat", "rect")["encoding"]
     k = np.linspace(0.0, 5.0, 4)  # the keys _fit_spec uses
     q = np.linspace(0.0, 5.0, 6)
-    x_labels = [_strip(v) for v in cells["x"]["axis"]["values"]]
-    y_labels = [_strip(v) for v in cells["y"]["axis"]["values"]]
-    assert x_labels == [f"{v:.4g}" for v in k]
-    assert y_labels == [f"{v:.4g}" for v in _ticks_of(q, 5)]
-    assert cells["x"]["axis"]["labelExpr"] == cd.LABEL_EXPR == f"substring(datum.value, {8})"
+    data = spec["datasets"]["heat"]
+    assert _shown_labels(data["gx"]) == [f"{v:.4g}" for v in k]
+    assert _shown_labels(data["gy"]) == [f"{v:.4g}" for v in _ticks_of(q, 5)]
+    for axis in ("x", "y"):  # every band's label is in its key; the flag says which are shown
+        assert cells[axis]["axis"]["labelExpr"] == charts.FIT_LABEL_EXPR
+        assert cells[axis]["axis"]["labelOverlap"] is False  # Vega must not drop shown ones
+        assert cells[axis]["sort"] == "ascending"  # band keys sort in grid order
+    assert charts.FIT_LABEL_EXPR == (
+        "substring(datum.value, 8, 9) == '1' ? substring(datum.value, 9) : ''"
+    )
 
 
 def _ticks_of(values: np.ndarray, n: int) -> np.ndarray:
@@ -172,27 +185,67 @@ def _ticks_of(values: np.ndarray, n: int) -> np.ndarray:
     return values[idx]
 
 
+def _two_panel_spec(wa: np.ndarray, wb: np.ndarray, q: np.ndarray, k: np.ndarray, **kw) -> dict:
+    rows, cols = np.arange(len(q)), np.arange(len(k))
+    heat = pd.concat([charts.heat_frame(wa, q, k, "a", rows, cols),
+                      charts.heat_frame(wb, q, k, "b", rows, cols)])  # fmt: skip
+    return charts.fit_with_heatmaps(
+        cd.curve_frame(q, q, "average"), cd.points_frame(), cd.empty_curves(), heat, ["a", "b"],
+        title=kw.get("title", "t"), x_label="x", y_label="y",
+    )  # fmt: skip
+
+
 def test_one_colour_scale_per_heatmap_is_an_option():
     q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
     wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])  # (Q, K) rows sum to 1
     wb = np.array([[0.6, 0.4], [0.55, 0.45], [0.5, 0.5]])  # flatter: darker on a shared scale
-    rows, cols = np.arange(3), np.arange(2)
-    heat = pd.concat([charts.heat_frame(wa, q, k, "a", rows, cols),
-                      charts.heat_frame(wb, q, k, "b", rows, cols)])  # fmt: skip
-    curves = cd.curve_frame(q, q, "average")
-    spec = charts.fit_with_heatmaps(
-        curves, cd.points_frame(), cd.empty_curves(), heat, ["a", "b"],
-        title="t", x_label="x", y_label="y",
-    )  # fmt: skip
+    spec = _two_panel_spec(wa, wb, q, k)
     params = [p for ps in _walk(spec, "params") for p in ps]
     own = [p for p in params if p["name"] == charts.OWN_SCALE]
     assert own and own[0]["value"] is False and own[0]["bind"]["input"] == "checkbox"
     cells = _layer_on(spec, "heat", "rect")
-    calc = [tr["calculate"] for tr in cells["transform"] if "calculate" in tr]
-    assert calc == [f"{charts.OWN_SCALE} ? datum.weight / datum.panel_max : datum.weight"]
-    data = spec["datasets"]["heat"]
-    for panel, w in (("a", wa), ("b", wb)):  # the divisor is each panel's own largest weight
-        assert (data[data["panel"] == panel]["panel_max"] == w.max()).all()
+    (join,) = [tr for tr in cells["transform"] if "joinaggregate" in tr]
+    assert join["groupby"] == ["pi"]  # the divisor is each panel's own largest weight
+    assert join["joinaggregate"] == [{"op": "max", "field": "weight", "as": "panel_max"}]
+    calc = {tr["as"]: tr["calculate"] for tr in cells["transform"] if "calculate" in tr}
+    assert calc["shade"] == f"{charts.OWN_SCALE} ? datum.weight / datum.panel_max : datum.weight"
+    data, titles = spec["datasets"]["heat"], spec["datasets"]["titles"]
+    names = dict(zip(titles["pi"], titles["panel"], strict=True))
+    for panel, w in (("a", wa), ("b", wb)):  # each cell's panel index names its panel
+        mine = data[data["pi"].map(names) == panel]
+        assert sorted(mine["weight"].round(5)) == sorted(w.ravel().round(5))
+
+
+def test_the_fit_spec_does_not_change_with_the_data():
+    """Everything a click changes (curves, weights, their x, the title, the panel titles, a
+    third panel in the same grid) is in the datasets: the spec's JSON stays the same, so
+    Streamlit keeps the drawn chart and swaps its data (issue 11, speed of a click)."""
+    q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
+    wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    one = _two_panel_spec(wa, wa[::-1], q, k, title="classic, seed 1")
+    other = _two_panel_spec(wa[:, ::-1], wa, q * 3 + 1, k * 2 + 1, title="sinc, seed 9")
+    data_one, data_other = one.pop("datasets"), other.pop("datasets")
+    assert json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
+    assert data_one["meta"]["title"].tolist() == ["classic, seed 1"]  # the title travels as data
+    assert not data_one["heat"].equals(data_other["heat"])
+
+
+def test_heatmap_bands_in_the_data_sort_in_grid_order():
+    """The axes' domains are the bands found in the data, sorted: with the gap between panel
+    columns and the title bands present (as empty titles), the sorted keys are the grid."""
+    q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
+    wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
+    spec = _two_panel_spec(wa, wa, q, k)
+    heat, titles = spec["datasets"]["heat"], spec["datasets"]["titles"]
+    grid = cd.panel_grid(2, ["r"] * 3, ["c"] * 2, 2, 1)  # the same layout, other labels
+    x_seen = sorted(set(heat["gx"]) | set(titles["gx"]))
+    y_seen = sorted(set(heat["gy"]) | set(titles["gy"]))
+    assert [key[: cd.KEY_PREFIX] for key in x_seen] == [
+        g[: cd.KEY_PREFIX] for g in grid["x_domain"]
+    ]
+    assert [key[: cd.KEY_PREFIX] for key in y_seen] == [
+        g[: cd.KEY_PREFIX] for g in grid["y_domain"]
+    ]
 
 
 def _heads_spec(n_tokens: int, heads: int, show_text: bool = True) -> tuple[dict, list[str]]:

@@ -244,8 +244,10 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
         x_label=data.x_label,
         y_label=data.y_label,
     )
-    summary = t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=", ".join(sorted(preds)))
-    st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=summary)
+    st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=t("fit_alt_static"))
+    with st.container(key="fit_summary"):  # what this run drew, in words (the alt is fixed)
+        names = ", ".join(charts.legend_name(n) for n in sorted(preds))
+        st.caption(t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=names))
     fixed = {n: preds[n].numpy() for n in ("average", "parametric") if n in preds}
     live.section(q_np, x.numpy(), y.numpy(), c.kernel, c.w, fixed)  # issue 12: in-browser w
 
