@@ -125,7 +125,9 @@ TEXT_ZH: dict[str, str] = {
     "series_parametric": "parametric",  # contract
     "fit_title": "拟合：{description}",
     "fit_alt": "拟合与注意力热图：{curves} 汇聚，核 {kernel}，w = {w}。",
-    "fit_alt_static": "拟合图：各汇聚方式随 x 的曲线与训练点；下方为每个查询（行）对每个键（列）的注意力权重。",
+    "fit_alt_static": (
+        "拟合图：各汇聚方式随 x 的曲线与训练点；下方为每个查询（行）对每个键（列）的注意力权重。"
+    ),
     "heat_title_np": "nonparametric 非参数汇聚（{kernel}，w = {w}）",
     "heat_title_param": "parametric 第 {head} 个头（w = {w}）",
     "heat_axis_query": "查询 x（已排序）",
