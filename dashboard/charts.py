@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import chart_data as cd
+from dashboard import raster
 from dashboard.text import current_lang, t
 
 # One colour per series, fixed so the legend reads the same on every page and setting.
@@ -151,9 +152,10 @@ def fit_with_heatmaps(
     columns = _heat_columns(len(panels))
     n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
     step = round(_panel_px(len(panels)) / max(n_rows, 1), 3)  # px per heatmap band
+    n_cols = int(heat[cd.KI].nunique()) if has_heat else 0
     template = _fit_template(
-        series, columns, step, margin, x_label, y_label, len(points) > 0, has_heat,
-        current_lang(),
+        series, columns, step, n_rows, n_cols, margin, x_label, y_label, len(points) > 0,
+        has_heat, current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
     markers = pd.concat(
@@ -167,8 +169,7 @@ def fit_with_heatmaps(
         "meta": pd.DataFrame({"title": [title]}),
     }
     if has_heat:
-        cells, titles = _heat_grid(heat, panels, columns)
-        datasets |= {"heat": cells, "titles": titles}
+        datasets |= _heat_grid(heat, panels, columns)
     spec["datasets"] = datasets
     return spec
 
@@ -204,15 +205,16 @@ def _title_bands(n_rows: int, panel_px: int) -> int:
     return max(1, -(-n_rows * TITLE_PX // panel_px))
 
 
-def _heat_grid(
-    heat: pd.DataFrame, panels: list[str], columns: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The heatmap cells placed in the panel grid, and the panel titles.
+def _heat_grid(heat: pd.DataFrame, panels: list[str], columns: int) -> dict[str, pd.DataFrame]:
+    """The heatmap panels as images placed in the panel grid, with what the axes need.
 
     Each band key carries its tick label and whether the axis shows it (FIT_LABEL_EXPR), so
-    the axes' domains and ticks come from the data. Bands no cell covers (the gap between panel
-    columns, the title bands) get an empty title row, so every band is in the data.
-    cells: qi (hover), gx, gy, weight, pi (panel index); titles: gx, gy, pi, panel.
+    the axes' domains and ticks come from the data; every band is in "titles" (the panel
+    titles, and empty ones for the other bands). Returns the datasets:
+    images: x0 (the panel's first band, from 0), gy (its first row), url, url_own (shared /
+    own colour scale), pi;
+    rows: gy, qi, query (one per heatmap row: the hover highlight and its tooltip);
+    titles: gx, gy, pi, panel; legend: w, own (the colour legend's two ends).
     """
     rows = np.sort(heat[cd.QI].unique())  # query indices kept (the same in every panel)
     cols = np.sort(heat[cd.KI].unique())
@@ -226,18 +228,28 @@ def _heat_grid(
         columns,
         _title_bands(len(rows), _panel_px(len(panels))),
     )
-    p = heat[cd.PANEL].map({name: i for i, name in enumerate(panels)}).to_numpy()
-    r = np.searchsorted(rows, heat[cd.QI].to_numpy())
-    c = np.searchsorted(cols, heat[cd.KI].to_numpy())
-    xs = np.array(grid["x"], dtype=object)  # (columns, K')
-    ys = np.array(grid["y"], dtype=object)  # (grid rows, Q')
-    cells = pd.DataFrame(
+    mats = []  # (Q', K') per panel
+    for name in panels:
+        part = heat[heat[cd.PANEL] == name]
+        m = np.zeros((len(rows), len(cols)))
+        m[np.searchsorted(rows, part[cd.QI]), np.searchsorted(cols, part[cd.KI])] = part[cd.WEIGHT]
+        mats.append(m)
+    top = max(float(m.max()) for m in mats)
+    block = (-(-400 // len(rows)), -(-400 // len(cols)))  # px per cell: sharp when stretched
+    images = pd.DataFrame(
         {
-            cd.QI: heat[cd.QI].to_numpy(),
-            cd.GX: xs[p % columns, c],
-            cd.GY: ys[p // columns, r],
-            cd.WEIGHT: heat[cd.WEIGHT].to_numpy(),
-            cd.PI: p,
+            "x0": [(i % columns) * (len(cols) + 1) for i in range(len(panels))],  # in bands
+            cd.GY: [grid["y"][i // columns][0] for i in range(len(panels))],
+            "url": [raster.heat_url(m, top, block) for m in mats],
+            "url_own": [raster.heat_url(m, float(m.max()), block) for m in mats],
+            cd.PI: range(len(panels)),
+        }
+    )
+    band_rows = pd.DataFrame(
+        {
+            cd.GY: [key for keys in grid["y"] for key in keys],
+            cd.QI: np.tile(rows, len(grid["y"])),
+            cd.QUERY: np.tile([q_of[i] for i in rows], len(grid["y"])),
         }
     )
     titles = pd.DataFrame(
@@ -248,8 +260,8 @@ def _heat_grid(
             cd.PANEL: panels,
         }
     )
-    bare_x = [k for k in grid["x_domain"] if k[2] != ":"]  # the gaps between panel columns
-    bare_y = sorted(set(grid["y_domain"]) - set(cells[cd.GY]) - set(titles[cd.GY]))
+    bare_x = sorted(set(grid["x_domain"]) - set(titles[cd.GX]))
+    bare_y = sorted(set(grid["y_domain"]) - set(titles[cd.GY]))
     spacers = pd.DataFrame(
         {
             cd.GX: bare_x + [grid["x_domain"][0]] * len(bare_y),
@@ -258,7 +270,13 @@ def _heat_grid(
             cd.PANEL: "",
         }
     )
-    return cells, pd.concat([titles, spacers], ignore_index=True)
+    legend = pd.DataFrame({"w": [0.0, top], "own": [0.0, 1.0]})
+    return {
+        "images": images,
+        "rows": band_rows,
+        "titles": pd.concat([titles, spacers], ignore_index=True),
+        "legend": legend,
+    }
 
 
 def _tick_labels(values: list[float], n: int = 5) -> list[str]:
@@ -273,6 +291,8 @@ def _fit_template(
     series: tuple[str, ...],
     columns: int,  # heatmap panels per row
     step: float,  # px per heatmap band: the heatmap's height follows its rows in the data
+    n_rows: int,  # query rows and key columns per heatmap panel
+    n_cols: int,
     margin: int,
     x_label: str,
     y_label: str,
@@ -375,18 +395,25 @@ def _fit_template(
     if not has_heat:
         return json.dumps(fit.properties(padding=_PADDING).to_dict())
     own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
-    # Band domains from the data, sorted: the band keys sort in their grid order.
+    # Band domains from the data, sorted: the band keys sort in their grid order. No padding,
+    # so a band is (plot width) / (bands) px wide and an image of K' bands fits its panel.
     x_h = alt.X(
         f"{cd.GX}:O",
         title=t("heat_axis_key"),
         sort="ascending",
-        scale=alt.Scale(range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]),
+        scale=alt.Scale(
+            type="band",
+            range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")],
+            paddingInner=0,
+            paddingOuter=0,
+        ),
         axis=alt.Axis(labelExpr=FIT_LABEL_EXPR, labelAngle=-45, labelOverlap=False, ticks=False),
     )
     y_h = alt.Y(
         f"{cd.GY}:O",
         title=t("heat_axis_query"),
         sort="ascending",
+        scale=alt.Scale(type="band", paddingInner=0, paddingOuter=0),
         axis=alt.Axis(
             labelExpr=FIT_LABEL_EXPR,
             labelOverlap=False,  # most bands are unlabelled ('' labels): keep every tick's
@@ -395,37 +422,53 @@ def _fit_template(
             ticks=False,
         ),
     )
-    tq, tk, tw = t("f_query"), t("f_key"), t("f_weight")
-    cells = (
-        alt.Chart(alt.NamedData(name="heat"))
-        .transform_joinaggregate(**{cd.PANEL_MAX: f"max({cd.WEIGHT})"}, groupby=[cd.PI])
-        .transform_lookup(
-            lookup=cd.PI,
-            from_=alt.LookupData(alt.NamedData(name="titles"), key=cd.PI, fields=[cd.PANEL]),
+    tq, tw = t("f_query"), t("f_weight")
+    x_bands = columns * n_cols + columns - 1  # panel columns and the gaps between them
+    images = (
+        alt.Chart(alt.NamedData(name="images"))
+        .transform_calculate(img=f"{OWN_SCALE} ? datum.url_own : datum.url")
+        .mark_image(
+            aspect=False,
+            align="left",
+            baseline="top",
+            width=alt.ExprRef(f"(width - {RIGHT_PX} - {margin}) * {n_cols} / {x_bands}"),
+            height=step * n_rows,
         )
-        .transform_calculate(
-            shade=f"{OWN_SCALE} ? datum.{cd.WEIGHT} / datum.{cd.PANEL_MAX} : datum.{cd.WEIGHT}",
-            **{  # the tooltip's numbers, read back from the band keys' labels
-                cd.QUERY: f"toNumber(substring(datum.{cd.GY}, {cd.KEY_PREFIX + 1}))",
-                cd.KEY: f"toNumber(substring(datum.{cd.GX}, {cd.KEY_PREFIX + 1}))",
-            },
+        .encode(  # x in band units on its own scale (a band scale would centre the image)
+            x=alt.X(
+                "x0:Q",
+                scale=alt.Scale(
+                    domain=[0, x_bands], range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]
+                ),
+                axis=None,
+            ),
+            y=_at_start(y_h),
+            url=alt.Url("img:N"),
         )
-        .mark_rect()
+    )
+    # Hovering a query on the fit chart veils every other row of every panel.
+    veil = (
+        alt.Chart(alt.NamedData(name="rows"))
+        .mark_rect(color="white")
         .encode(
-            x=x_h,
+            x=alt.value(margin),
+            x2=alt.value("width"),
             y=y_h,
+            opacity=alt.condition(query, alt.value(0.0), alt.value(0.7)),
+            tooltip=[alt.Tooltip(f"{cd.QUERY}:Q", format=".4g", title=tq)],
+        )
+    )
+    # The colour legend: an invisible mark over the legend's two ends, on the images' scale.
+    legend = (
+        alt.Chart(alt.NamedData(name="legend"))
+        .transform_calculate(shade=f"{OWN_SCALE} ? datum.own : datum.w")
+        .mark_point(opacity=0)
+        .encode(
             color=alt.Color(
                 "shade:Q",
-                scale=alt.Scale(scheme=HEAT_SCHEME, type="sqrt", domainMin=0),
+                scale=alt.Scale(scheme=HEAT_SCHEME, type="sqrt", domainMin=0, nice=False),
                 legend=alt.Legend(title=tw, orient="bottom", direction="horizontal"),
-            ),
-            opacity=alt.condition(query, alt.value(1.0), alt.value(0.25)),
-            tooltip=[
-                alt.Tooltip(f"{cd.PANEL}:N", title=t("f_panel")),
-                alt.Tooltip(f"{cd.QUERY}:Q", format=".4g", title=tq),
-                alt.Tooltip(f"{cd.KEY}:Q", format=".4g", title=tk),
-                alt.Tooltip(f"{cd.WEIGHT}:Q", format=".4f", title=tw),
-            ],
+            )
         )
     )
     titles = (
@@ -436,14 +479,13 @@ def _fit_template(
             fontSize=12,
             limit=alt.ExprRef(f"(width - {margin}) / {columns} - 8"),
         )
-        .encode(
-            x=alt.X(f"{cd.GX}:O", bandPosition=0, sort="ascending"),
-            y=alt.Y(f"{cd.GY}:O", sort="ascending"),
-            text=alt.Text(f"{cd.PANEL}:N"),
-        )
+        .encode(x=_at_start(x_h), y=y_h, text=alt.Text(f"{cd.PANEL}:N"))
     )
     heatmap = (
-        alt.layer(cells, titles).add_params(own).properties(name="heat", height={"step": step})
+        alt.layer(images, veil, titles, legend)
+        .resolve_scale(x="independent")
+        .add_params(own)
+        .properties(name="heat", height={"step": step})
     )
     return json.dumps(
         alt.vconcat(fit, heatmap)
@@ -454,6 +496,13 @@ def _fit_template(
 
 
 _PADDING = {"left": 0, "right": 0, "top": 5, "bottom": 5}  # the column is the chart's width
+
+
+def _at_start(channel):
+    """The same position channel, placing marks at the start of their band (not its middle)."""
+    placed = channel.copy()
+    placed.bandPosition = 0
+    return placed
 
 
 def legend_name(key: str) -> str:

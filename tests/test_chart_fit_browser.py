@@ -17,6 +17,7 @@ from dashboard import chart_data as cd
 from dashboard import charts
 from tests.bench.live import EMBED_PRELUDE
 from tests.conftest import ARTIFACTS, BROWSER, no_exception, open_page, settle, wait_for
+from tests.test_charts import _png
 
 pytestmark = BROWSER
 
@@ -157,30 +158,58 @@ def test_hover_lists_every_curve_and_heatmaps_offer_their_own_scale(server: str,
         page.context.close()
 
 
-# Embed a fit spec with Streamlit's vega-embed; return its band scales' domains and the drawn
-# heatmap cells (panel, query, key, weight, shade) as the tooltip reads them.
+# Embed a fit spec with Streamlit's vega-embed; return its band scales' domains and scale
+# positions of the given keys, the drawn images' boxes, the colour scale's colours for the
+# given weights (shared and own), and the pixels of each image's cells.
 FIT_VIEW_JS = (
-    EMBED_PRELUDE.replace("async ([spec, logws])", "async ([spec])")
-    + """  const bands = res.vgSpec.scales.filter(s => s.type === 'band')
-    .map(s => [s.name, res.view.scale(s.name).domain()]);
-  const cells = res.vgSpec.data.map(d => res.view.data(d.name))
-    .find(rows => rows.length && 'shade' in rows[0]);
-  const out = {bands, cells: cells.map(r => [r.panel, r.query, r.key, r.weight, r.shade])};
-  res.view.finalize(); div.remove();
-  return out;
+    EMBED_PRELUDE.replace("async ([spec, logws])", "async ([spec, probe])")
+    + """  const view = res.view, scales = res.vgSpec.scales;
+  const bands = scales.filter(s => s.type === 'band').map(s => {
+    const sc = view.scale(s.name);
+    return [s.name, sc.domain(), sc.bandwidth(), probe.keys.map(k => sc(k) ?? null)];
+  });
+  const images = [];
+  const walk = node => {
+    if (node.marktype === 'image')
+      node.items.forEach(it => images.push([it.x, it.y, it.width, it.height, it.url]));
+    (node.items || []).forEach(walk);
+  };
+  walk(view.scenegraph().root);
+  const colour = view.scale(scales.find(s => s.type === 'sqrt').name);
+  const shared = probe.weights.map(w => colour(w));
+  await view.signal('own_scale', true).runAsync();
+  const own = probe.own.map(w => view.scale(scales.find(s => s.type === 'sqrt').name)(w));
+  const pixels = [];
+  for (const [, , , , url] of images) {
+    const img = new Image(); img.src = url; await img.decode();
+    const c = document.createElement('canvas'); c.width = img.width; c.height = img.height;
+    const g = c.getContext('2d'); g.drawImage(img, 0, 0);
+    const d = g.getImageData(0, 0, c.width, c.height).data;
+    pixels.push([c.width, c.height, Array.from(d)]);
+  }
+  view.finalize(); div.remove();
+  return {bands, images, shared, own, pixels};
 }"""
 )
 
 
-def test_fit_heatmap_reads_its_layout_and_tooltips_from_the_data(server: str, browser):
+def _rgb(css: str) -> list[int]:
+    """'rgb(68, 1, 84)' or '#440154' -> [68, 1, 84]."""
+    if css.startswith("#"):
+        return [int(css[i : i + 2], 16) for i in (1, 3, 5)]
+    return [round(float(v)) for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+
+
+def test_fit_heatmap_images_match_vegas_colour_scale_and_bands(server: str, browser):
     """In Chromium (Streamlit's vega-embed): the heatmap's band domains come out in grid order
-    (panel columns with their gap, title bands above each row of panels), and each cell's
-    tooltip fields (panel title, query x, key x) are the ones the server built it from."""
+    (panel columns with their gap, title bands above each row of panels); each panel's image
+    covers exactly its bands; and every cell's pixel colour is what Vega's own colour scale
+    (the legend's) gives that weight, on the shared scale and on the panel's own scale."""
     q, k = np.array([0.5, 1.25, 2.0]), np.array([-1.0, 3.5])  # (Q,), (K,)
     wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])  # (Q, K)
     panels = ["nonparametric (w = 1)", "head 1", "head 2"]  # 3 panels: 2 grid rows
     rows, cols = np.arange(3), np.arange(2)
-    mats = [wa, wa[::-1], wa[:, ::-1]]
+    mats = [wa, wa[::-1] * 0.5, wa[:, ::-1]]
     heat = pd.concat(
         [charts.heat_frame(m, q, k, p, rows, cols) for m, p in zip(mats, panels, strict=True)]
     )
@@ -188,27 +217,48 @@ def test_fit_heatmap_reads_its_layout_and_tooltips_from_the_data(server: str, br
         cd.curve_frame(q, q, "average"), cd.points_frame(k, k), cd.empty_curves(), heat, panels,
         title="t", x_label="x", y_label="y",
     )  # fmt: skip
+    images = spec["datasets"]["images"].sort_values("pi")
+    grid = cd.panel_grid(3, ["r"] * 3, ["c"] * 2, 2, 1)
+    titles = spec["datasets"]["titles"]
+    first_x = list(titles[titles["pi"] >= 0].sort_values("pi")["gx"])  # each panel's first key
     spec["datasets"] = {n: f.to_dict(orient="records") for n, f in spec["datasets"].items()}
     for child in spec["vconcat"]:  # what Streamlit's width="stretch" does: the column's width
         child["width"] = 900
+    probe = {
+        "keys": first_x + list(images["gy"]),
+        "weights": [float(w) for m in mats for w in m.ravel()],
+        "own": [float(w / m.max()) for m in mats for w in m.ravel()],
+    }
     page = open_page(browser, server, width=1400)
     try:
         page.locator('[data-testid="stVegaLiteChart"] canvas').first.wait_for()
-        got = page.evaluate(FIT_VIEW_JS, [spec])
+        got = page.evaluate(FIT_VIEW_JS, [spec, probe])
     finally:
         page.context.close()
-    grid = cd.panel_grid(3, [f"{v:.4g}" for v in q], [f"{v:.4g}" for v in k], 2, 1)
     prefix = cd.KEY_PREFIX
-    domains = [[key[:prefix] for key in domain] for _, domain in got["bands"]]
-    assert [g[:prefix] for g in grid["x_domain"]] in domains, got["bands"]
-    assert [g[:prefix] for g in grid["y_domain"]] in domains, got["bands"]
-    expected = {
-        (p, float(f"{q[i]:.4g}"), float(f"{k[j]:.4g}")): m[i, j]
-        for m, p in zip(mats, panels, strict=True)
-        for i in range(3)
-        for j in range(2)
-    }
-    seen = {(p, qv, kv): w for p, qv, kv, w, _ in got["cells"]}
-    assert seen.keys() == expected.keys()
-    for key, w in expected.items():
-        assert seen[key] == pytest.approx(w, abs=1e-5)
+    by_domain = {tuple(key[:prefix] for key in b[1]): b for b in got["bands"]}
+    x_band = by_domain[tuple(g[:prefix] for g in grid["x_domain"])]
+    y_band = by_domain[tuple(g[:prefix] for g in grid["y_domain"])]
+    assert len(got["images"]) == 3
+    for p, (x, y, width, height, _) in enumerate(got["images"]):
+        assert x == pytest.approx(x_band[3][p], abs=0.5)  # at its panel's first key band
+        assert y == pytest.approx(y_band[3][3 + p], abs=0.5)  # and its first query row
+        assert width == pytest.approx(2 * x_band[2], abs=0.5)  # K' bands wide
+        assert height == pytest.approx(3 * y_band[2], abs=0.5)  # Q' bands high
+    cell = 0
+    for p, (width, height, flat) in enumerate(got["pixels"]):
+        px = np.array(flat, dtype=int).reshape(height, width, 4)[..., :3]
+        for i in range(3):
+            for j in range(2):
+                centre = px[int((i + 0.5) * height / 3), int((j + 0.5) * width / 2)]
+                want = _rgb(got["shared"][cell])
+                assert np.abs(centre - want).max() <= 2, (panels[p], i, j, centre, want)
+                cell += 1
+    # the own-scale colours (Vega's, with the checkbox on) are the url_own images' pixels
+    for p, row in enumerate(images.itertuples()):
+        own = _png(row.url_own)
+        by, bx = own.shape[0] // 3, own.shape[1] // 2
+        for i in range(3):
+            for j in range(2):
+                want = _rgb(got["own"][p * 6 + i * 2 + j])
+                assert np.abs(own[i * by, j * bx].astype(int) - want).max() <= 2

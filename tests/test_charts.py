@@ -31,6 +31,7 @@ SCHEMA = {
 }
 SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.PI, cd.LO, cd.HI, "marker"}  # grid, hover, markers
 SCHEMA |= {"title"}  # the fit chart's title: the one row of its "meta" dataset
+SCHEMA |= {"x0", "url", "url_own", "w", "own"}  # heatmap images and the colour legend's ends
 SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
@@ -78,8 +79,8 @@ def test_field_names_do_not_change_with_language(monkeypatch):
         for frame in spec_zh["datasets"].values():
             assert set(frame.columns) <= SCHEMA
     titles_zh = set(map(str, _walk(zh, "title")))
-    # titles do follow the language (the loss chart's title and axes, heatmap tooltips)
-    for key in ("loss_title", "loss_step", "loss_value", "f_weight", "f_query", "f_key"):
+    # titles do follow the language (the loss chart's title and axes, heatmap axes, tooltips)
+    for key in ("loss_title", "loss_step", "loss_value", "f_weight", "f_query", "heat_axis_key"):
         assert TEXT_ZH[key] in titles_zh, key
     assert "leave-one-out MSE" not in titles_zh
 
@@ -165,16 +166,19 @@ def _shown_labels(keys) -> list[str]:
 
 def test_heatmap_axes_show_tick_values_of_the_query_and_key_x():
     spec = _fit_spec()
-    cells = _layer_on(spec, "heat", "rect")["encoding"]
     k = np.linspace(0.0, 5.0, 4)  # the keys _fit_spec uses
     q = np.linspace(0.0, 5.0, 6)
-    data = spec["datasets"]["heat"]
-    assert _shown_labels(data["gx"]) == [f"{v:.4g}" for v in k]
-    assert _shown_labels(data["gy"]) == [f"{v:.4g}" for v in _ticks_of(q, 5)]
-    for axis in ("x", "y"):  # every band's label is in its key; the flag says which are shown
-        assert cells[axis]["axis"]["labelExpr"] == charts.FIT_LABEL_EXPR
-        assert cells[axis]["axis"]["labelOverlap"] is False  # Vega must not drop shown ones
-        assert cells[axis]["sort"] == "ascending"  # band keys sort in grid order
+    data = spec["datasets"]
+    assert _shown_labels(data["titles"]["gx"]) == [f"{v:.4g}" for v in k]
+    assert _shown_labels(data["rows"]["gy"]) == [f"{v:.4g}" for v in _ticks_of(q, 5)]
+    axes = {  # the x axis is drawn by the titles' text layer, the y axis by the row bands
+        "x": _layer_on(spec, "titles", "text")["encoding"]["x"],
+        "y": _layer_on(spec, "rows", "rect")["encoding"]["y"],
+    }
+    for enc in axes.values():  # every band's label is in its key; the flag says which show
+        assert enc["axis"]["labelExpr"] == charts.FIT_LABEL_EXPR
+        assert enc["axis"]["labelOverlap"] is False  # Vega must not drop shown ones
+        assert enc["sort"] == "ascending"  # band keys sort in grid order
     assert charts.FIT_LABEL_EXPR == (
         "substring(datum.value, 8, 9) == '1' ? substring(datum.value, 9) : ''"
     )
@@ -195,6 +199,32 @@ def _two_panel_spec(wa: np.ndarray, wb: np.ndarray, q: np.ndarray, k: np.ndarray
     )  # fmt: skip
 
 
+def _png(url: str) -> np.ndarray:
+    """Decode an 8-bit RGB PNG data URL (what raster.png_url writes) with zlib alone."""
+    import base64
+    import struct
+    import zlib
+
+    raw = base64.b64decode(url.split(",", 1)[1])
+    assert raw[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, size = 8, b"", None
+    while pos < len(raw):
+        (n,) = struct.unpack(">I", raw[pos : pos + 4])
+        kind, body = raw[pos + 4 : pos + 8], raw[pos + 8 : pos + 8 + n]
+        assert (
+            zlib.crc32(kind + body) & 0xFFFFFFFF == struct.unpack(">I", raw[pos + 8 + n :][:4])[0]
+        )
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    w, h = size
+    rows = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + 3 * w)
+    assert (rows[:, 0] == 0).all()  # filter type 0 on every row
+    return rows[:, 1:].reshape(h, w, 3)
+
+
 def test_one_colour_scale_per_heatmap_is_an_option():
     q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
     wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])  # (Q, K) rows sum to 1
@@ -203,17 +233,23 @@ def test_one_colour_scale_per_heatmap_is_an_option():
     params = [p for ps in _walk(spec, "params") for p in ps]
     own = [p for p in params if p["name"] == charts.OWN_SCALE]
     assert own and own[0]["value"] is False and own[0]["bind"]["input"] == "checkbox"
-    cells = _layer_on(spec, "heat", "rect")
-    (join,) = [tr for tr in cells["transform"] if "joinaggregate" in tr]
-    assert join["groupby"] == ["pi"]  # the divisor is each panel's own largest weight
-    assert join["joinaggregate"] == [{"op": "max", "field": "weight", "as": "panel_max"}]
-    calc = {tr["as"]: tr["calculate"] for tr in cells["transform"] if "calculate" in tr}
-    assert calc["shade"] == f"{charts.OWN_SCALE} ? datum.weight / datum.panel_max : datum.weight"
-    data, titles = spec["datasets"]["heat"], spec["datasets"]["titles"]
-    names = dict(zip(titles["pi"], titles["panel"], strict=True))
-    for panel, w in (("a", wa), ("b", wb)):  # each cell's panel index names its panel
-        mine = data[data["pi"].map(names) == panel]
-        assert sorted(mine["weight"].round(5)) == sorted(w.ravel().round(5))
+    images = _layer_on(spec, "images", "image")
+    calc = {tr["as"]: tr["calculate"] for tr in images["transform"] if "calculate" in tr}
+    assert calc["img"] == f"{charts.OWN_SCALE} ? datum.url_own : datum.url"
+    data = spec["datasets"]["images"]
+    top_colour = [253, 231, 37]  # viridis' last stop: the largest weight of the scale
+    for (_, row), w in zip(data.sort_values("pi").iterrows(), (wa, wb), strict=True):
+        shared, mine = _png(row["url"]), _png(row["url_own"])
+        by, bx = shared.shape[0] // 3, shared.shape[1] // 2  # px per cell (blocks)
+        cells_shared, cells_own = shared[::by, ::bx], mine[::by, ::bx]  # (3, 2, 3)
+        assert (shared == np.repeat(np.repeat(cells_shared, by, 0), bx, 1)).all()  # blocks
+        i, j = np.unravel_index(np.argmax(w), w.shape)
+        assert cells_own[i, j].tolist() == top_colour  # own scale: the panel's max is the top
+        assert (cells_shared[i, j].tolist() == top_colour) == (w.max() == 0.9)  # shared: a's
+        order = np.argsort(w.ravel())  # more weight, brighter (viridis rises in green)
+        assert np.all(np.diff(cells_shared.reshape(-1, 3)[order, 1].astype(int)) >= 0)
+    legend = spec["datasets"]["legend"]
+    assert legend["w"].tolist() == [0.0, 0.9] and legend["own"].tolist() == [0.0, 1.0]
 
 
 def test_the_fit_spec_does_not_change_with_the_data():
@@ -227,7 +263,7 @@ def test_the_fit_spec_does_not_change_with_the_data():
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
     assert data_one["meta"]["title"].tolist() == ["classic, seed 1"]  # the title travels as data
-    assert not data_one["heat"].equals(data_other["heat"])
+    assert not data_one["images"].equals(data_other["images"])
 
 
 def test_heatmap_bands_in_the_data_sort_in_grid_order():
@@ -236,10 +272,10 @@ def test_heatmap_bands_in_the_data_sort_in_grid_order():
     q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
     wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
     spec = _two_panel_spec(wa, wa, q, k)
-    heat, titles = spec["datasets"]["heat"], spec["datasets"]["titles"]
+    rows, titles = spec["datasets"]["rows"], spec["datasets"]["titles"]
     grid = cd.panel_grid(2, ["r"] * 3, ["c"] * 2, 2, 1)  # the same layout, other labels
-    x_seen = sorted(set(heat["gx"]) | set(titles["gx"]))
-    y_seen = sorted(set(heat["gy"]) | set(titles["gy"]))
+    x_seen = sorted(set(titles["gx"]))
+    y_seen = sorted(set(rows["gy"]) | set(titles["gy"]))
     assert [key[: cd.KEY_PREFIX] for key in x_seen] == [
         g[: cd.KEY_PREFIX] for g in grid["x_domain"]
     ]

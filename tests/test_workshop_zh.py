@@ -68,8 +68,12 @@ def _chart_strings(
             continue  # no axis drawn: its title does not show
         if key == "title" and isinstance(value, str):
             strings.append(value)
+        elif key == "title" and isinstance(value, dict) and isinstance(value.get("text"), dict):
+            fields.add("title")  # read from the data ("meta": the fit chart's one row)
         elif key == "title" and isinstance(value, dict) and "text" in value:
             strings.append(str(value["text"]))
+        elif key == "url":  # an image's address (the heatmap panels), not text
+            continue
         elif key == "labelExpr" and isinstance(value, str):  # the labels it shows
             strings += re.findall(r'\? "((?:[^"\\]|\\.)*)"', value)
         elif key == "tooltip" and not tooltips:
