@@ -70,7 +70,7 @@ def heat_panels(at: AppTest) -> list[str]:
 
 
 def table(at: AppTest, first_column: str) -> pd.DataFrame:
-    for frame in at.dataframe:
+    for frame in [*at.table, *at.dataframe]:
         if frame.value.columns[0] == first_column:
             return frame.value
     raise AssertionError(f"no table whose first column is {first_column!r}")

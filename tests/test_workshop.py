@@ -89,9 +89,9 @@ def test_chart_text_follows_the_language_on_one_server() -> None:
         spec = json.dumps(charts, ensure_ascii=False)
         specs.setdefault(lang, []).append(spec)
     # stable field names (dashboard.chart_data) in every language; only titles are translated
-    assert '"field": "weight"' in specs["zh"][0] and '"title": "权重"' in specs["zh"][0]
+    assert '"field": "curve"' in specs["zh"][0] and '"title": "权重"' in specs["zh"][0]
     for spec in specs["en"]:
-        assert '"field": "weight"' in spec and "权重" not in spec
+        assert '"field": "curve"' in spec and "权重" not in spec
 
 
 def test_every_other_chinese_string_is_translated() -> None:
@@ -197,7 +197,7 @@ def test_a_link_with_train_1_trains_on_load() -> None:
     # 2 converged heads: not trained without a click, so the link's train=1 is what trains it
     at = open_link("pooling", {"train": "1", "heads": "2", "mode": "converged"})
     no_errors(at)
-    rows = [r for r in at.dataframe if r.value.columns[0] == "rule"][0].value["rule"]
+    rows = [r for r in at.table if r.value.columns[0] == "rule"][0].value["rule"]
     assert list(rows)[-2:] == ["learned, head 1", "learned, head 2"]
     assert link_params(at)["train"] == ["1"]
     at.selectbox(key="kernel").set_value("boxcar").run()  # another model: not trained by itself
@@ -412,7 +412,7 @@ def test_with_the_train_button_hidden_train_1_keeps_the_model_trained() -> None:
     at.selectbox(key="kernel").set_value("triangular").run()
     no_errors(at)
     assert "not trained yet" not in texts(at.info)
-    rows = [r for r in at.dataframe if r.value.columns[0] == "rule"][0].value["rule"]
+    rows = [r for r in at.table if r.value.columns[0] == "rule"][0].value["rule"]
     assert list(rows)[-1] == "learned, head 1"
 
 

@@ -122,7 +122,7 @@ def visible_units(at: AppTest, tooltips: bool = False) -> list[str]:
             if label not in NAMES:
                 units.append(label)
     units += [e.label for e in at.expander]
-    for frame in at.dataframe:
+    for frame in [*at.table, *at.dataframe]:
         value = frame.value
         units += [str(c) for c in value.columns] + [str(i) for i in value.index]
         units += [v for col in value.columns for v in value[col] if isinstance(v, str)]

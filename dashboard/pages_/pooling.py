@@ -439,7 +439,9 @@ def bandwidth_section(c: Controls, result: nwcore.TrainResult | None) -> None:
             t("bw_col_mix"): ["" if r[3] is None else fmt(r[3], 3) for r in rows],
         }
     )
-    st.dataframe(table, hide_index=True, key="bandwidth_table", height="content")  # 8 heads fit
+    # a static table: every row shown (8 heads fit), and no data-grid widget to load (an
+    # st.dataframe costs ~0.35 s of a new participant's first render on 2 cores)
+    st.table(table, hide_index=True)
     if result is None:
         st.caption(t("bw_untrained"))
     elif result.mode == "d2l":
@@ -475,7 +477,7 @@ def metrics_section(c: Controls, preds: dict[str, torch.Tensor], result: Any) ->
                 else fmt(loo[name], 4),
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, key="metrics_table")
+    st.table(pd.DataFrame(rows), hide_index=True)
     st.caption(t("metrics_caption"))
 
 
