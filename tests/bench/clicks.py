@@ -244,6 +244,27 @@ def case_slow_check(delay: float, changes: int) -> dict[str, Any]:
     return {"delay": delay, "times": times}
 
 
+def case_floor(changes: int, sessions: int) -> dict[str, Any]:
+    """The same first render and Kernel clicks on tests/bench/floor_app.py: Streamlit's own
+    cost on this machine, side by side with the lab's (the targets cannot go below it)."""
+    from playwright.sync_api import sync_playwright
+
+    with DashboardServer(script="tests/bench/floor_app.py") as server, sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        page, _ = _open(browser, server.http)
+        firsts = []
+        for _ in range(sessions):
+            other, seconds = _open(browser, server.http)
+            firsts.append(seconds)
+            other.context.close()
+        act = _actions(page)["Kernel"]
+        times = [_timed_change(page, act(i))[0] for i in range(changes + 1)]
+        browser.close()
+    return {"first_render": firsts, "times": times}
+
+
 def run(quick: bool, device: str = "cpu") -> tuple[str, dict[str, Any]]:
     why = ready()
     if why:
@@ -254,12 +275,16 @@ def run(quick: bool, device: str = "cpu") -> tuple[str, dict[str, Any]]:
     )
     plain = run_case("clicks", "slow_check", delay=0.0, changes=3)
     slow = run_case("clicks", "slow_check", delay=0.5, changes=3)
+    floor = run_case("clicks", "floor", changes=changes, sessions=sessions)
     if "error" in res:
         return f"## clicks: dashboard\n\nFailed: {res['error']}", res
-    return markdown(res, [plain, slow]), {"clicks": res, "slow_check": [plain, slow]}
+    out = {"clicks": res, "slow_check": [plain, slow], "floor": floor}
+    return markdown(res, [plain, slow], floor), out
 
 
-def markdown(res: dict[str, Any], checks: list[dict[str, Any]]) -> str:
+def markdown(
+    res: dict[str, Any], checks: list[dict[str, Any]], floor: dict[str, Any] | None = None
+) -> str:
     """The section's tables from case_clicks' and case_slow_check's results."""
     rows = []
     for name in CONTROLS:
@@ -278,6 +303,27 @@ def markdown(res: dict[str, Any], checks: list[dict[str, Any]]) -> str:
             ]
         )
     firsts, cold = res["first_render"], res["cold_start"]
+    floor_rows = []
+    if floor and "error" not in floor:
+        kernel_p50 = _pct(res["Kernel"]["times"][1:], 50)
+        floor_p50 = _pct(floor["times"][1:], 50)
+        floor_first = statistics.median(floor["first_render"])
+        floor_rows = [
+            [
+                "Kernel click, p50",
+                fmt_time(kernel_p50),
+                fmt_time(floor_p50),
+                f"{kernel_p50 / floor_p50:.1f}x",
+            ],
+            [
+                "first render, new session",
+                fmt_time(statistics.median(firsts)),
+                fmt_time(floor_first),
+                f"{statistics.median(firsts) / floor_first:.1f}x",
+            ],
+        ]
+    elif floor:
+        floor_rows = [["floor app", floor["error"], "-", "-"]]
     starts = [
         [
             "first render, new session (running server)",
@@ -320,6 +366,12 @@ def markdown(res: dict[str, Any], checks: list[dict[str, Any]]) -> str:
             table(["control", "change", "first", "p50", "p95", "n", "p50 <= 300 ms"], rows),
             "",
             table(["", "median", "range", "target"], starts),
+            "",
+            "Floor: the same measurements on tests/bench/floor_app.py (one sidebar selectbox, "
+            "one 50-point canvas chart), Streamlit's own cost on this machine, run after the "
+            "lab's in the same bench run.",
+            "",
+            table(["", "pooling page", "floor app", "ratio"], floor_rows),
             "",
             "Detector check: Kernel changes with the rerun slowed by the delay before the "
             "page and again after it (`DASHBOARD_BENCH_DELAY_S`, its own server); every "

@@ -46,7 +46,8 @@ def _die_with_parent() -> None:
 class DashboardServer:
     """`streamlit run dashboard/app.py` on 127.0.0.1:<port>; a context manager.
 
-    `options` are extra `--section.name value` pairs; `env` adds environment variables."""
+    `options` are extra `--section.name value` pairs; `env` adds environment variables;
+    `script` is another app to run instead (the click bench's minimal Streamlit app)."""
 
     def __init__(
         self,
@@ -54,8 +55,10 @@ class DashboardServer:
         log_path: Path | None = None,
         options: dict[str, str] | None = None,
         env: dict[str, str] | None = None,
+        script: str = "dashboard/app.py",
     ):
         self.port = port or free_port()
+        self.script = script
         self.log_path = log_path
         self.options = options or {}
         self.env = env or {}
@@ -76,7 +79,7 @@ class DashboardServer:
         """Start the process and return at once (wait_ready waits for it to answer)."""
         log = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         cmd = [
-            sys.executable, "-m", "streamlit", "run", "dashboard/app.py",
+            sys.executable, "-m", "streamlit", "run", self.script,
             "--server.port", str(self.port), "--server.address", "127.0.0.1",
             "--server.headless", "true", "--browser.gatherUsageStats", "false",
         ]  # fmt: skip
