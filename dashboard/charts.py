@@ -152,9 +152,8 @@ def fit_with_heatmaps(
     columns = _heat_columns(len(panels))
     n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
     step = round(_panel_px(len(panels)) / max(n_rows, 1), 3)  # px per heatmap band
-    n_cols = int(heat[cd.KI].nunique()) if has_heat else 0
     template = _fit_template(
-        series, columns, step, n_rows, n_cols, margin, x_label, y_label, len(points) > 0,
+        series, columns, step, n_rows, margin, x_label, y_label, len(points) > 0,
         has_heat, current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
@@ -211,8 +210,8 @@ def _heat_grid(heat: pd.DataFrame, panels: list[str], columns: int) -> dict[str,
     Each band key carries its tick label and whether the axis shows it (FIT_LABEL_EXPR), so
     the axes' domains and ticks come from the data; every band is in "titles" (the panel
     titles, and empty ones for the other bands). Returns the datasets:
-    images: x0 (the panel's first band, from 0), gy (its first row), url, url_own (shared /
-    own colour scale), pi;
+    images: x0, fw (the panel's start and width, fractions of the bands), gy (its first row),
+    url, url_own (shared / own colour scale), pi;
     rows: gy, qi, query (one per heatmap row: the hover highlight and its tooltip);
     titles: gx, gy, pi, panel; legend: w, own (the colour legend's two ends).
     """
@@ -235,10 +234,13 @@ def _heat_grid(heat: pd.DataFrame, panels: list[str], columns: int) -> dict[str,
         m[np.searchsorted(rows, part[cd.QI]), np.searchsorted(cols, part[cd.KI])] = part[cd.WEIGHT]
         mats.append(m)
     top = max(float(m.max()) for m in mats)
+    x_bands = columns * len(cols) + columns - 1  # panel columns and the gaps between them
     block = (-(-400 // len(rows)), -(-400 // len(cols)))  # px per cell: sharp when stretched
     images = pd.DataFrame(
         {
-            "x0": [(i % columns) * (len(cols) + 1) for i in range(len(panels))],  # in bands
+            # where the panel starts and how wide it is, as fractions of the bands' width
+            "x0": [(i % columns) * (len(cols) + 1) / x_bands for i in range(len(panels))],
+            "fw": len(cols) / x_bands,
             cd.GY: [grid["y"][i // columns][0] for i in range(len(panels))],
             "url": [raster.heat_url(m, top, block) for m in mats],
             "url_own": [raster.heat_url(m, float(m.max()), block) for m in mats],
@@ -291,8 +293,7 @@ def _fit_template(
     series: tuple[str, ...],
     columns: int,  # heatmap panels per row
     step: float,  # px per heatmap band: the heatmap's height follows its rows in the data
-    n_rows: int,  # query rows and key columns per heatmap panel
-    n_cols: int,
+    n_rows: int,  # query rows per heatmap panel (key columns travel in the data)
     margin: int,
     x_label: str,
     y_label: str,
@@ -423,7 +424,6 @@ def _fit_template(
         ),
     )
     tq, tw = t("f_query"), t("f_weight")
-    x_bands = columns * n_cols + columns - 1  # panel columns and the gaps between them
     images = (
         alt.Chart(alt.NamedData(name="images"))
         .transform_calculate(img=f"{OWN_SCALE} ? datum.url_own : datum.url")
@@ -431,15 +431,13 @@ def _fit_template(
             aspect=False,
             align="left",
             baseline="top",
-            width=alt.ExprRef(f"(width - {RIGHT_PX} - {margin}) * {n_cols} / {x_bands}"),
+            width=alt.ExprRef(f"(width - {RIGHT_PX} - {margin}) * data('images')[0].fw"),
             height=step * n_rows,
         )
-        .encode(  # x in band units on its own scale (a band scale would centre the image)
+        .encode(  # x on its own 0..1 scale (a band scale would centre the image)
             x=alt.X(
                 "x0:Q",
-                scale=alt.Scale(
-                    domain=[0, x_bands], range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]
-                ),
+                scale=alt.Scale(domain=[0, 1], range=[margin, alt.ExprRef(f"width - {RIGHT_PX}")]),
                 axis=None,
             ),
             y=_at_start(y_h),

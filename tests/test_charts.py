@@ -31,7 +31,7 @@ SCHEMA = {
 }
 SCHEMA |= {cd.GX, cd.GY, cd.PANEL_MAX, cd.PI, cd.LO, cd.HI, "marker"}  # grid, hover, markers
 SCHEMA |= {"title"}  # the fit chart's title: the one row of its "meta" dataset
-SCHEMA |= {"x0", "url", "url_own", "w", "own"}  # heatmap images and the colour legend's ends
+SCHEMA |= {"x0", "fw", "url", "url_own", "w", "own"}  # heatmap images and the colour legend's ends
 SCHEMA |= set(charts.SERIES_COLORS)  # the hover data: one column per curve, by its key
 
 
