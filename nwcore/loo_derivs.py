@@ -35,7 +35,7 @@ from nwcore.fast import _BLOCK_ENTRIES, SortedKeys, _blocks, negligible_score
 __all__ = ["gaussian_loo_derivatives"]
 
 _WIDTH = 12  # feature columns of the fused call: q/k/v share it (CPU flash attention)
-_SPREAD = 2.0  # bandwidths per fused block: z stays within 2 + window, the expansion exact
+_SPREAD = 4.0  # bandwidths per fused block: z stays within 4 + window, the expansion exact
 _ROWS = 512  # rows per block at most (so a group's padding stays small)
 _MIN_ROWS = 16  # fewer rows per block on average: the direct sums instead
 _PAD_WASTE = 1.5  # a group computes at most this many times its blocks' own entries
