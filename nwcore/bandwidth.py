@@ -50,6 +50,12 @@ _CACHE_LIMIT = 3000
 # (O(N) each) where it is accurate, and evaluates exactly only around the best one.
 _SCREEN_MIN_N = 500
 _SCREEN_GRID = 1 << 14  # bins for screening at most (2 per point below that); h >= 8 steps
+_FINE_GRID = 1 << 18  # the finer screening grid, for h under 8 steps of the first
+# From this many points on, the Newton search starts at the binned objective's minimum
+# (`screen_minimum`), refined to _REFINE_TOL in log h: an exact evaluation costs there
+# hundreds of binned ones.
+_REFINE_MIN_N = 10_000
+_REFINE_TOL = 1e-6
 
 
 def _spread(x: torch.Tensor) -> float:
@@ -262,7 +268,9 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
     grid = [lo + (hi - lo) * i / (_GRID - 1) for i in range(_GRID)]
     # Screening: the binned objective where it is accurate (large 1-D data), else exact.
     # Narrow windows (small h) first: many grid points in one vectorised exact pass.
-    for log_h, loss in zip(grid, objective.narrow([math.exp(-g) for g in grid]), strict=True):
+    screen_h_min = objective.screen_h_min
+    small = [g for g in grid if math.exp(g) < screen_h_min]  # below the screen's reach
+    for log_h, loss in zip(small, objective.narrow([math.exp(-g) for g in small]), strict=True):
         if loss is not None:
             exact[log_h] = loss
             losses.append(loss)
@@ -274,7 +282,10 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
     values = [v if v is not None else evaluate(g) for g, v in zip(grid, values, strict=True)]
     best = min(range(_GRID), key=lambda i: (values[i], i))
     if objective.smooth and objective.keys is not None:  # 1-D Gaussian: Newton in log h
-        _newton(record, grid, best, rtol, start=_vertex(grid, values, best))
+        start = objective.screen_minimum(grid, best, screened)
+        if start is None:
+            start = _vertex(grid, values, best)
+        _newton(record, grid, best, rtol, start=start)
         return _result(exact, losses)
     best = _exact_basin(grid, best, evaluate)
     a, b = grid[max(best - 1, 0)], grid[min(best + 1, _GRID - 1)]
@@ -499,7 +510,7 @@ class _LooObjective:
             self.self_index = torch.arange(n, device=x.device)
             eps = torch.finfo(x.dtype).eps
             self.tail = math.log(n) - math.log(eps) + 3.0  # dropped weight < eps e^-3 / N each
-            self._bins = None
+            self._bins: tuple[BinnedLoo, ...] | None = None
             return
         dist = pairwise_distance(x, x)  # (N, N)
         off = dist[~torch.eye(n, dtype=torch.bool)]
@@ -574,22 +585,71 @@ class _LooObjective:
         if keys is None or self.kernel.flat:
             return [None] * len(ws)
         todo = [i for i, w in enumerate(ws) if w != 0.0]
+        a = [abs(ws[i]) for i in todo]
         got = narrow_losses(
-            keys, self.kernel, [abs(ws[i]) for i in todo], self.dmin, self.near_value, self.tail
+            keys, self.kernel, a, self.dmin, self.near_value, self.near_range, self.tail
         )
         out: list[float | None] = [None] * len(ws)
         for i, v in zip(todo, got, strict=True):
             out[i] = v
         return out
 
+    @property
+    def screen_h_min(self) -> float:
+        """The smallest h `screen` evaluates (inf where it evaluates none)."""
+        bins = self._screen_bins()
+        return math.inf if not bins else bins[-1].h_min
+
+    def _screen_bins(self) -> tuple[BinnedLoo, ...]:
+        """The screening grids: 2 bins per point up to _SCREEN_GRID for every h, and where
+        that caps it, a finer one (2 per point up to _FINE_GRID) for the h below its reach,
+        whose kernels are short (small FFTs); () where screening does not apply."""
+        if self.keys is None or not self.smooth or self.keys.n < _SCREEN_MIN_N:
+            return ()
+        if self._bins is None:
+            size = 1 << math.ceil(math.log2(2 * self.keys.n))
+            grids = [min(_SCREEN_GRID, size)]
+            if size > _SCREEN_GRID:
+                grids.append(min(_FINE_GRID, size))
+            self._bins = tuple(BinnedLoo(self.keys.x, self.keys.y, g) for g in grids)
+        return self._bins
+
+    def _binned(self, hs: list[float]) -> list[float | None]:
+        """The binned objective at each h, each from the coarsest grid that resolves it."""
+        out: list[float | None] = [None] * len(hs)
+        for bins in self._screen_bins():
+            todo = [i for i, h in enumerate(hs) if out[i] is None and h >= bins.h_min]
+            for i, v in zip(todo, bins.many([hs[i] for i in todo]), strict=True):
+                out[i] = v
+        return out
+
+    def screen_minimum(
+        self, grid: list[float], best: int, screened: dict[float, float | None]
+    ) -> float | None:
+        """From _REFINE_MIN_N points on: log h of the binned objective's minimum between the
+        best grid point's neighbours (Brent's method, about 10 binned evaluations), where
+        all three were screened; else None. Binning moves it by about (step / h)^2 from the
+        exact minimum (1e-5 in log h at 100,000 points), so Newton then needs two exact
+        evaluations instead of three or four."""
+        if self.keys is None or self.keys.n < _REFINE_MIN_N or not 0 < best < len(grid) - 1:
+            return None
+        near = grid[best - 1 : best + 2]
+        if any(screened.get(g) is None for g in near):
+            return None
+        values = {g: screened[g] for g in near}
+
+        def binned(log_h: float) -> float:
+            if log_h not in values:
+                (v,) = self._binned([math.exp(log_h)])
+                values[log_h] = math.inf if v is None else v
+            return values[log_h]
+
+        _brent(binned, near[0], near[2], _REFINE_TOL, start=near[1])
+        return min(values, key=lambda g: (values[g], g))
+
     def screen(self, ws: list[float]) -> list[float | None]:
         """The binned LOO objective at each w, or None where it is not accurate enough to
         screen with (small data, compact kernels, h under 8 bins, points with hardly any
         neighbour weight: `nwcore.binned_loo`). Never reported as a loss: it only picks the
         basin."""
-        if self.keys is None or not self.smooth or self.keys.n < _SCREEN_MIN_N:
-            return [None] * len(ws)
-        if self._bins is None:
-            size = min(_SCREEN_GRID, 1 << math.ceil(math.log2(2 * self.keys.n)))
-            self._bins = BinnedLoo(self.keys.x, self.keys.y, size)
-        return self._bins.many([1.0 / abs(w) for w in ws])
+        return self._binned([1.0 / abs(w) for w in ws])
