@@ -134,7 +134,9 @@ class _Band:
         self.values = y_band.clone()
         self.values[:, reach] = 0.0  # the point itself
         if kernel.quadratic:  # score gap d_min^2 - d^2 <= 0 (0 at the nearest keys)
-            gap = torch.addcmul(dmin[start:stop, None].square(), d, d, value=-1.0)
+            # squares rounded alike: exactly 0 at the nearest keys and <= 0 elsewhere (a fused
+            # d_min^2 - d * d can round above 0, and w^2 up to 1e24 turns that into inf)
+            gap = dmin[start:stop, None].square() - d.square()
             gap[:, reach] = -math.inf
             self.gap = gap
             self.edge = gap.amax(0).neg_()  # (M,) the least d^2 - d_min^2 at each offset
