@@ -26,6 +26,7 @@ from nwcore.fast import (
 )
 from nwcore.kernels import Kernel
 from nwcore.loo_derivs import gaussian_loo_derivatives
+from nwcore.loo_narrow import narrow_losses
 from nwcore.pooling import kernel_attention, pairwise_distance
 
 __all__ = [
@@ -49,8 +50,13 @@ _CACHE_LIMIT = 3000
 # (O(N) each) where it is accurate, and evaluates exactly only around the best one.
 _SCREEN_MIN_N = 500
 _SCREEN_GRID = 1 << 14  # bins for screening at most (2 per point below that); h >= 8 steps
-# Grid widths whose windows hold at most this many keys are evaluated together (`narrow`).
-_NARROW_BAND = 64
+_FINE_GRID = 1 << 18  # the finer screening grid, for h under 8 steps of the first
+# From this many points on, the Newton search starts at the binned objective's minimum
+# (`screen_minimum`), refined to _REFINE_TOL in log h: an exact evaluation costs there
+# hundreds of binned ones.
+_REFINE_MIN_N = 10_000
+_REFINE_TOL = 1e-6
+_VERTEX_STEP = 0.03  # log h spacing of the binned parabola below _REFINE_MIN_N
 
 
 def _spread(x: torch.Tensor) -> float:
@@ -136,9 +142,11 @@ def loo_bandwidth(
 
     A log-spaced grid from an eighth of the closest spacing to four times the data's extent finds
     the best basin (the objective can have several); a 1-D search then narrows it to `rtol`
-    in log h: for 1-D Gaussian data, Newton steps from the best grid point with the
-    objective's analytic first and second derivatives (`nwcore.loo_derivs`, 3-5 exact
-    evaluations); Brent's method for Gaussian points in R^D; golden-section search for the
+    in log h: for 1-D Gaussian data, Newton steps (cubic-Hermite steps from the second on)
+    with the objective's analytic first and second derivatives (`nwcore.loo_derivs`), from
+    the parabola through the best grid point and its neighbours (3-4 exact evaluations), or
+    from 10,000 points on from the binned objective's minimum (2); Brent's method for
+    Gaussian points in R^D; golden-section search for the
     piecewise objectives of compact kernels. Works for every kernel, smooth or not.
     Boxcar with at most `nwcore.breakpoints.MAX_POINTS` points: its objective is piecewise
     constant between pairwise distances, so every interval is scored (`nwcore.breakpoints`)
@@ -146,8 +154,9 @@ def loo_bandwidth(
 
     Fast paths (1-D x): each exact evaluation only sums over each point's window of sorted
     keys, in fused attention for wide Gaussian windows; grid widths with narrow windows are
-    evaluated together; from 500 points on, large widths of the grid are screened with a
-    binned objective (O(n) each) and only the best basin is evaluated exactly. `losses`,
+    evaluated together from one band of sorted neighbours (`nwcore.loo_narrow`); from 500
+    points on, large widths of the grid are screened with a binned objective (O(n) each) and
+    only the best basin is evaluated exactly. `losses`,
     `evaluations` and the callback cover the exact evaluations only; `loss` is the least.
     """
     kernel = as_kernel(kernel)
@@ -263,17 +272,26 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
     grid = [lo + (hi - lo) * i / (_GRID - 1) for i in range(_GRID)]
     # Screening: the binned objective where it is accurate (large 1-D data), else exact.
     # Narrow windows (small h) first: many grid points in one vectorised exact pass.
-    for log_h, loss in zip(grid, objective.narrow([math.exp(-g) for g in grid]), strict=True):
+    screen_h_min = objective.screen_h_min
+    small = [g for g in grid if math.exp(g) < screen_h_min]  # below the screen's reach
+    for log_h, loss in zip(small, objective.narrow([math.exp(-g) for g in small]), strict=True):
         if loss is not None:
             exact[log_h] = loss
             losses.append(loss)
             if callback is not None:
                 callback(len(losses), loss, math.exp(-log_h))
-    screened = objective.screen([math.exp(-g) for g in grid])
-    values = [v if v is not None else evaluate(g) for g, v in zip(grid, screened, strict=True)]
+    todo = [g for g in grid if g not in exact]
+    screened = dict(zip(todo, objective.screen([math.exp(-g) for g in todo]), strict=True))
+    values = [exact[g] if g in exact else screened[g] for g in grid]
+    values = [v if v is not None else evaluate(g) for g, v in zip(grid, values, strict=True)]
     best = min(range(_GRID), key=lambda i: (values[i], i))
     if objective.smooth and objective.keys is not None:  # 1-D Gaussian: Newton in log h
-        _newton(record, grid, best, rtol)
+        start = objective.screen_minimum(grid, best, screened)
+        if start is None:
+            start = _vertex(grid, values, best)
+            if start is not None:
+                start = objective.screen_vertex(start)
+        _newton(record, grid, best, rtol, start=start)
         return _result(exact, losses)
     best = _exact_basin(grid, best, evaluate)
     a, b = grid[max(best - 1, 0)], grid[min(best + 1, _GRID - 1)]
@@ -304,18 +322,39 @@ def _exact_basin(grid: list[float], best: int, evaluate: Callable[[float], float
         best = min(better, key=lambda i: evaluate(grid[i]))
 
 
+def _vertex(grid: list[float], values: list[float], best: int, reach: float = 0.5) -> float | None:
+    """The minimum of the parabola through the best grid point and its neighbours (within
+    `reach` spacings of the best), or None at a grid end or where it is not convex."""
+    if not 0 < best < len(grid) - 1:
+        return None
+    lo, mid, hi = values[best - 1], values[best], values[best + 1]
+    bend = lo - 2.0 * mid + hi
+    if not bend > 0.0:
+        return None
+    shift = 0.5 * (lo - hi) / bend  # in grid spacings
+    return grid[best] + max(-reach, min(reach, shift)) * (grid[1] - grid[0])
+
+
 def _newton(
-    f: Callable[[float], tuple[float, float, float]], grid: list[float], best: int, tol: float
+    f: Callable[[float], tuple[float, float, float]],
+    grid: list[float],
+    best: int,
+    tol: float,
+    start: float | None = None,
 ) -> None:
-    """Safeguarded Newton steps on f'(t) = 0 from the best grid point, t = log h; f returns
-    (value, f', f''). Steps are at most one grid spacing (so the search walks downhill from
-    basin to basin like the grid walk would, never jumping over one) and stay inside the
-    bracket of points where f' changed sign, bisecting it when Newton would leave it or
-    f'' <= 0. Ends when the next step is below tol: quadratic convergence puts the last
-    point within about tol^2 of the minimum, with no evaluation spent to confirm it."""
+    """Safeguarded Newton steps on f'(t) = 0 from `start` (else the best grid point),
+    t = log h; f returns (value, f', f''). Steps are at most one grid spacing (so the search
+    walks downhill from basin to basin like the grid walk would, never jumping over one) and
+    stay inside the bracket of points where f' changed sign, bisecting it when Newton would
+    leave it or f'' <= 0. From the second point on, the root of the cubic that matches f'
+    and f'' at the last two points replaces the Newton step where it is the smaller
+    correction of it (`_hermite_root`: error about e1^2 e2^2 instead of e^2). Ends when the
+    next step is below tol: the last point is then within about tol of the minimum, with no
+    evaluation spent to confirm it."""
     spacing = grid[1] - grid[0]
     left, right = grid[0], grid[-1]  # f' < 0 at left, > 0 at right (or a grid end)
-    t = grid[best]
+    t = grid[best] if start is None else start
+    prev: tuple[float, float, float] | None = None
     for _ in range(4 * len(grid)):
         _, slope, curvature = f(t)
         if slope == 0.0:
@@ -325,12 +364,40 @@ def _newton(
         else:
             left = t
         step = -slope / curvature if curvature > 0 else -math.copysign(spacing, slope)
+        if prev is not None and curvature > 0 and prev[2] > 0 and abs(t - prev[0]) <= spacing:
+            root = _hermite_root(prev, (t, slope, curvature))
+            if root is not None and abs(root - (t + step)) <= 0.5 * abs(step):
+                step = root - t
         new = t + max(-spacing, min(spacing, step))
         if not left < new < right:
             new = 0.5 * (left + right)
         if abs(new - t) <= tol:
             return
+        prev = (t, slope, curvature)
         t = new
+
+
+def _hermite_root(a: tuple[float, float, float], b: tuple[float, float, float]) -> float | None:
+    """The root nearest b of the cubic through (t, g, g') at a and b, from b's Newton step
+    (a few Newton steps on the cubic; None if they do not settle)."""
+    (ta, ga, da), (tb, gb, db) = a, b
+    span = tb - ta
+    if span == 0.0:
+        return None
+    c1 = span * da  # g(ta + s span) ~ ga + c1 s + c2 s^2 + c3 s^3
+    c2 = 3.0 * (gb - ga) - span * (2.0 * da + db)
+    c3 = 2.0 * (ga - gb) + span * (da + db)
+    s = 1.0 - gb / (span * db)
+    for _ in range(8):
+        value = ga + s * (c1 + s * (c2 + s * c3))
+        slope = c1 + s * (2.0 * c2 + 3.0 * s * c3)
+        if slope == 0.0:
+            return None
+        ds = value / slope
+        s -= ds
+        if abs(ds) <= 1e-15 * max(1.0, abs(s)):
+            return ta + s * span
+    return None
 
 
 def _golden(f: Callable[[float], float], a: float, b: float, tol: float) -> None:
@@ -449,7 +516,7 @@ class _LooObjective:
             self.self_index = torch.arange(n, device=x.device)
             eps = torch.finfo(x.dtype).eps
             self.tail = math.log(n) - math.log(eps) + 3.0  # dropped weight < eps e^-3 / N each
-            self._bins = None
+            self._bins: tuple[BinnedLoo, ...] | None = None
             return
         dist = pairwise_distance(x, x)  # (N, N)
         off = dist[~torch.eye(n, dtype=torch.bool)]
@@ -516,69 +583,91 @@ class _LooObjective:
         return gaussian_loo_derivatives(keys, a, lo, hi, self.dmin, self.self_index)
 
     def narrow(self, ws: list[float]) -> list[float | None]:
-        """Exact losses for the widths whose windows hold at most _NARROW_BAND keys, computed
-        together (one gather of each point's neighbours, then a few ops per width); None for
-        the others. Same numbers as __call__, far less overhead for the grid's small h."""
-        out: list[float | None] = [None] * len(ws)
+        """Exact losses for the widths whose windows lie within `nwcore.loo_narrow.REACH`
+        sorted keys on each side of every point, computed together from one band of
+        neighbours (`nwcore.loo_narrow`); None for the others. Same numbers as __call__ up to
+        rounding, far less overhead for the grid's small h (and every h for small N)."""
         keys = self.keys
         if keys is None or self.kernel.flat:
-            return out
-        a_all = [abs(w) for w in ws]
-        order = sorted((i for i in range(len(ws)) if a_all[i] > 0), key=lambda i: -a_all[i])
+            return [None] * len(ws)
+        todo = [i for i, w in enumerate(ws) if w != 0.0]
+        a = [abs(ws[i]) for i in todo]
+        got = narrow_losses(
+            keys, self.kernel, a, self.dmin, self.near_value, self.near_range, self.tail
+        )
+        out: list[float | None] = [None] * len(ws)
+        for i, v in zip(todo, got, strict=True):
+            out[i] = v
+        return out
 
-        def bounds(i):
-            radius = window_radius(self.kernel, a_all[i], self.dmin, self.tail)
-            return window_bounds(keys.x, keys.x, radius, self.near_range)
+    @property
+    def screen_h_min(self) -> float:
+        """The smallest h `screen` evaluates (inf where it evaluates none)."""
+        bins = self._screen_bins()
+        return math.inf if not bins else bins[-1].h_min
 
-        # windows grow as a shrinks: bisect for the widest one that is still narrow
-        fits, lo, hi = 0, None, None
-        top = len(order)
-        while fits < top:
-            mid = (fits + top + 1) // 2
-            lo_m, hi_m = bounds(order[mid - 1])
-            if int((hi_m - lo_m).max()) <= _NARROW_BAND:
-                fits, lo, hi = mid, lo_m, hi_m
-            else:
-                top = mid - 1
-        chosen = order[:fits]
-        if not chosen:
-            return out
-        n = keys.n
-        floor = 700.0 if keys.x.dtype == torch.float64 else 79.0
-        for c in range(0, len(chosen), 8):  # narrowest first, 8 widths at a time
-            idx = chosen[c : c + 8]
-            lo, hi = bounds(idx[-1])  # the widest window of these holds the others
-            band = max(1, min(int((hi - lo).max()), n))
-            first = lo.clamp(max=n - band)  # (N,)
-            cols = first[:, None] + torch.arange(band, device=first.device)  # (N, B)
-            valid = (cols >= lo[:, None]) & (cols < hi[:, None])
-            valid &= cols != self.self_index[:, None]
-            d = keys.x[:, None] - keys.x.unfold(0, band, 1).index_select(0, first)  # (N, B)
-            yb = keys.y.unfold(0, band, 1).index_select(0, first)  # (N, B)
-            a = torch.tensor([a_all[i] for i in idx], dtype=keys.x.dtype, device=first.device)
-            a = a[:, None, None]  # (H, 1, 1)
-            if self.kernel.quadratic:  # exp(-(w^2/2)(d^2 - d_min^2)), one product per w
-                gap = self.dmin[:, None].square() - d.square()  # (N, B) <= 0 but the own key
-                wts = (gap[None] * (0.5 * a.square())).clamp_(min=-floor).exp_()  # (H, N, B)
-            else:
-                wts = self.kernel.weight(d.abs()[None] * a)  # (H, N, B) K(u) / K(0)
-            wts = wts.masked_fill_(~valid, 0.0)  # (H, N, B); the own key may be inf here
-            den = wts.sum(-1)  # (H, N)
-            pred = (wts * yb).sum(-1) / den
-            pred = torch.where(den == 0, self.near_value, pred)  # empty: nearest other key
-            mse = (pred - keys.y).square().mean(-1)  # (H,)
-            for i, v in zip(idx, mse.tolist(), strict=True):
+    def _screen_bins(self) -> tuple[BinnedLoo, ...]:
+        """The screening grids: 2 bins per point up to _SCREEN_GRID for every h, and where
+        that caps it, a finer one (2 per point up to _FINE_GRID) for the h below its reach,
+        whose kernels are short (small FFTs); () where screening does not apply."""
+        if self.keys is None or not self.smooth or self.keys.n < _SCREEN_MIN_N:
+            return ()
+        if self._bins is None:
+            size = 1 << math.ceil(math.log2(2 * self.keys.n))
+            grids = [min(_SCREEN_GRID, size)]
+            if size > _SCREEN_GRID:
+                grids.append(min(_FINE_GRID, size))
+            self._bins = tuple(BinnedLoo(self.keys.x, self.keys.y, g) for g in grids)
+        return self._bins
+
+    def _binned(self, hs: list[float]) -> list[float | None]:
+        """The binned objective at each h, each from the coarsest grid that resolves it."""
+        out: list[float | None] = [None] * len(hs)
+        for bins in self._screen_bins():
+            todo = [i for i, h in enumerate(hs) if out[i] is None and h >= bins.h_min]
+            for i, v in zip(todo, bins.many([hs[i] for i in todo]), strict=True):
                 out[i] = v
         return out
+
+    def screen_minimum(
+        self, grid: list[float], best: int, screened: dict[float, float | None]
+    ) -> float | None:
+        """From _REFINE_MIN_N points on: log h of the binned objective's minimum between the
+        best grid point's neighbours (Brent's method, about 10 binned evaluations), where
+        all three were screened; else None. Binning moves it by about (step / h)^2 from the
+        exact minimum (1e-5 in log h at 100,000 points), so Newton then needs two exact
+        evaluations instead of three or four."""
+        if self.keys is None or self.keys.n < _REFINE_MIN_N or not 0 < best < len(grid) - 1:
+            return None
+        near = grid[best - 1 : best + 2]
+        if any(screened.get(g) is None for g in near):
+            return None
+        values = {g: screened[g] for g in near}
+
+        def binned(log_h: float) -> float:
+            if log_h not in values:
+                (v,) = self._binned([math.exp(log_h)])
+                values[log_h] = math.inf if v is None else v
+            return values[log_h]
+
+        _brent(binned, near[0], near[2], _REFINE_TOL, start=near[1])
+        return min(values, key=lambda g: (values[g], g))
+
+    def screen_vertex(self, t: float) -> float:
+        """A closer start near t = log h: the vertex of the parabola through the binned
+        objective at t and t +- _VERTEX_STEP (one batched binned evaluation), where the
+        screen resolves all three and they are convex; else t. Within about the binning
+        bias (1e-4 in log h at 1,000 points) of the exact minimum when t is within a few
+        _VERTEX_STEP of it: Newton then often ends after two exact evaluations."""
+        ts = [t - _VERTEX_STEP, t, t + _VERTEX_STEP]
+        got = self._binned([math.exp(g) for g in ts])
+        if any(v is None for v in got):
+            return t
+        return _vertex(ts, got, 1, reach=1.5) or t
 
     def screen(self, ws: list[float]) -> list[float | None]:
         """The binned LOO objective at each w, or None where it is not accurate enough to
         screen with (small data, compact kernels, h under 8 bins, points with hardly any
         neighbour weight: `nwcore.binned_loo`). Never reported as a loss: it only picks the
         basin."""
-        if self.keys is None or not self.smooth or self.keys.n < _SCREEN_MIN_N:
-            return [None] * len(ws)
-        if self._bins is None:
-            size = min(_SCREEN_GRID, 1 << math.ceil(math.log2(2 * self.keys.n)))
-            self._bins = BinnedLoo(self.keys.x, self.keys.y, size)
-        return self._bins.many([1.0 / abs(w) for w in ws])
+        return self._binned([1.0 / abs(w) for w in ws])

@@ -33,7 +33,8 @@ MIN_STEPS = 8.0  # h at least this many grid steps
 MIN_WEIGHT = 1e-3  # every point's neighbours weigh at least this much (own weight 1)
 _COARSE_WEIGHT = 0.1  # the same for `coarse`, whose own weight is a mean per grid point
 _GAUSSIAN = TABLE["gaussian"]
-_BATCH = 4  # bandwidths per batched FFT and gather ((4, 2, N) values at the points)
+_BATCH = 4  # bandwidths per batched FFT and gather at least ((4, 2, N) values at the points)
+_GATHER = 1 << 16  # or as many as keep the gathered values at (N, H, 4) <= 2^18 entries
 
 
 class BinnedLoo:
@@ -42,6 +43,7 @@ class BinnedLoo:
     def __init__(self, x: torch.Tensor, y: torch.Tensor, grid_size: int):
         lo, hi = float(x.min()), float(x.max())
         self.size = grid_size
+        self._spectra: dict[int, torch.Tensor] = {}  # FFT length -> (2, F) of counts, sums
         self.step = (hi - lo) / (grid_size - 1)
         y = y - y.mean()  # the leave-one-out errors do not change; sums cancel less
         self.y = y
@@ -74,10 +76,15 @@ class BinnedLoo:
         """The objective at each h (None where the grid cannot resolve it), _BATCH at once."""
         out: list[float | None] = [None] * len(hs)
         todo = [i for i, h in enumerate(hs) if h >= self.h_min]
-        for c in range(0, len(todo), _BATCH):
-            idx = todo[c : c + _BATCH]
-            for i, v in zip(idx, self._batch([hs[i] for i in idx]), strict=True):
-                out[i] = v
+        by_size: dict[int, list[int]] = {}  # one FFT length per batch
+        for i in todo:
+            by_size.setdefault(self._fft_size(self._reach(hs[i])), []).append(i)
+        batch = max(_BATCH, _GATHER // self.y.shape[0])  # small n: many widths at once
+        for group in by_size.values():
+            for c in range(0, len(group), batch):
+                idx = group[c : c + batch]
+                for i, v in zip(idx, self._batch([hs[i] for i in idx]), strict=True):
+                    out[i] = v
         return out
 
     def coarse(self, hs: list[float]) -> list[float | None]:
@@ -108,16 +115,24 @@ class BinnedLoo:
         u = self.step / torch.tensor(hs, dtype=self.counts.dtype)[:, None]
         return _GAUSSIAN.weight(u)
 
+    def _reach(self, h: float) -> int:
+        """Grid steps the kernel of width h reaches: it underflows past 39 h."""
+        return min(self.size - 1, int(39.0 * h / self.step) + 1)
+
+    def _fft_size(self, reach: int) -> int:
+        return 1 << math.ceil(math.log2(self.size + 2 * reach + 1))
+
     def _smooth(self, hs: list[float]) -> torch.Tensor:
         """(H, 2, G): the kernel sum and the kernel-weighted y sum at every grid point."""
         size, step, dtype = self.size, self.step, self.counts.dtype
-        # the Gaussian underflows past 39 h: no need to convolve further out
-        reach = min(size - 1, int(39.0 * max(hs) / step) + 1)
-        n_fft = 1 << math.ceil(math.log2(size + 2 * reach + 1))
+        reach = self._reach(max(hs))
+        n_fft = self._fft_size(reach)
         offsets = torch.arange(-reach, reach + 1, dtype=dtype)  # (2L+1,)
         h_t = torch.tensor(hs, dtype=dtype)[:, None]  # (H, 1)
         taps = _GAUSSIAN.weight(offsets.abs()[None, :] * step / h_t)  # (H, 2L+1) K(0) = 1
-        signal = torch.fft.rfft(torch.stack([self.counts, self.sums]), n=n_fft)  # (2, F)
+        if n_fft not in self._spectra:  # the data's spectrum, once per FFT length
+            self._spectra[n_fft] = torch.fft.rfft(torch.stack([self.counts, self.sums]), n=n_fft)
+        signal = self._spectra[n_fft]  # (2, F)
         spec = signal[None] * torch.fft.rfft(taps, n=n_fft)[:, None]  # (H, 2, F)
         return torch.fft.irfft(spec, n=n_fft)[..., reach : reach + size]  # (H, 2, G)
 

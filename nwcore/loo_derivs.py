@@ -36,7 +36,13 @@ __all__ = ["gaussian_loo_derivatives"]
 
 _WIDTH = 12  # feature columns of the fused call: q/k/v share it (CPU flash attention)
 _SPREAD = 4.0  # bandwidths per fused block: z stays within 4 + window, the expansion exact
-_BINOM = ((1.0,), (1.0, -2.0, 1.0), (1.0, -4.0, 6.0, -4.0, 1.0))  # (z_i - z)^{0, 2, 4}
+_ROWS = 512  # rows per block at most (so a group's padding stays small)
+_MIN_ROWS = 16  # fewer rows per block on average: the direct sums instead
+_PAD_WASTE = 1.5  # a group computes at most this many times its blocks' own entries
+_GROUP_KEYS = 1 << 17  # padded keys per batched call (features (B, K, 12): 12 MB each)
+_DUMMY_KEY = torch.zeros(1, 1, 2, dtype=torch.float64)
+_BINOM_2 = torch.tensor([1.0, -2.0, 1.0], dtype=torch.float64)  # (z_i - z)^2
+_BINOM_4 = torch.tensor([1.0, -4.0, 6.0, -4.0, 1.0], dtype=torch.float64)  # (z_i - z)^4
 
 
 def gaussian_loo_derivatives(
@@ -77,61 +83,98 @@ def gaussian_loo_derivatives(
 
 def _fused_moments(keys: SortedKeys, y: torch.Tensor, a: float, lo, hi):
     """E[y], E[u], E[u^2], E[uy], E[u^2 y] (N,) each (v = u), and the rows to redo, through fused
-    attention; None where that does not pay or is not float64 on CPU (see fused_loo)."""
+    attention; None where that does not pay or is not float64 on CPU (see fused_loo).
+
+    Blocks of similar size go to one batched attention call (padded keys score -1e30, so they
+    weigh exactly 0); everything after the call is elementwise over all N rows at once."""
     xs = keys.x
     if not (xs.device.type == "cpu" and xs.dtype == torch.float64):
         return None
-    blocks = _blocks(lo, hi, 1 << 62, 8192, xs, a, spread=_SPREAD)
-    if len(blocks) * 64 > xs.shape[0]:
-        return None
-    out = torch.empty(5, xs.shape[0], dtype=xs.dtype)  # (5, N)
-    redo = torch.empty_like(xs, dtype=torch.bool)
-    for s, e, k_lo, k_hi in blocks:
-        c = 0.5 * (xs[s] + xs[e - 1])
-        zq, zk = (xs[s:e] - c) * a, (xs[k_lo:k_hi] - c) * a  # (rows,), (keys,) in bandwidths
-        qf = zq.new_zeros(e - s, _WIDTH)
-        qf[:, 0], qf[:, 1], qf[:, 2] = zq, 1.0, 0.5 * zq.square()
-        kf = zk.new_zeros(k_hi - k_lo + 1, _WIDTH)  # scores z_i z - z^2 / 2; dummy z_i^2 / 2
-        kf[:-1, 0], kf[:-1, 1], kf[-1, 2] = zk, -0.5 * zk.square(), 1.0
-        vf = zk.new_zeros(k_hi - k_lo + 1, _WIDTH)  # [marker, z^0..4, y z^0..4]
-        yk = y[k_lo:k_hi]
-        vf[-1, 0] = 1.0
-        power = torch.ones_like(zk)
-        for k in range(5):
-            vf[:-1, 1 + k], vf[:-1, 6 + k] = power, yk * power
-            power = power * zk
-        o = F.scaled_dot_product_attention(
-            qf[None, None], kf[None, None], vf[None, None], scale=1.0
-        )[0, 0]  # (rows, W)
-        o1 = o[:, 0]  # 1 / (D + 2)
-        rest = 1.0 - 2.0 * o1  # D / (D + 2)
-        own = torch.ones_like(zq)
-        mean = []  # E[z^k], E[y z^k] over the others: take the own key and the dummy out
-        yi = y[s:e]
-        for k in range(5):
-            mean.append((o[:, 1 + k] - own * o1) / rest)
-            own = own * zq
-        own = yi.clone()
-        for k in range(5):
-            mean.append((o[:, 6 + k] - own * o1) / rest)
-            own = own * zq
-        ez, eyz = mean[:5], mean[5:]
-        out[:, s:e] = _expand(zq, ez, eyz)
-        redo[s:e] = rest < 1e-3  # the others weigh under ~2e-3 of the own key: redo directly
-    return (*out.unbind(0), redo)
+    blocks = _blocks(lo, hi, 1 << 62, _ROWS, xs, a, spread=_SPREAD)
+    if len(blocks) * _MIN_ROWS > xs.shape[0]:
+        return None  # narrow windows: padded attention would mostly compute zeros
+    n = xs.shape[0]
+    out = xs.new_empty(n, _WIDTH)  # (N, W) attention outputs, sorted order
+    zq_all = torch.empty_like(xs)  # (N,) each point in bandwidths from its block's centre
+    for group in _groups(blocks):
+        b = torch.tensor(group, dtype=torch.long)  # (B, 4): start, stop, key_lo, key_hi
+        s, e, k_lo, k_hi = b.unbind(1)
+        rows, width = int((e - s).max()), int((k_hi - k_lo).max())
+        r_idx = s[:, None] + torch.arange(rows)  # (B, R)
+        r_ok = r_idx < e[:, None]
+        k_idx = k_lo[:, None] + torch.arange(width)  # (B, K)
+        k_ok = k_idx < k_hi[:, None]
+        c = 0.5 * (xs[s] + xs[e - 1])  # (B,) centre: exact shift, fewer lost digits
+        zq = (xs[r_idx.clamp_(max=n - 1)] - c[:, None]) * a  # (B, R)
+        zk = (xs[k_idx.clamp_(max=n - 1)] - c[:, None]) * a  # (B, K)
+        qf = torch.stack([zq, torch.ones_like(zq), 0.5 * zq.square()], -1)  # (B, R, 3)
+        score = torch.where(k_ok, -0.5 * zk.square(), -1e30)  # padded keys weigh 0
+        kf = torch.cat([torch.stack([zk, score], -1), _DUMMY_KEY.expand(len(group), 1, 2)], 1)
+        power = _powers(zk)  # (B, K, 5) z^0..4
+        vf = torch.cat([power, y[k_idx][..., None] * power], -1)  # (B, K, 10)
+        vf = F.pad(vf, (1, 1, 0, 1))  # (B, K + 1, 12): [marker, z^0..4, y z^0..4, 0]
+        vf[:, -1, 0] = 1.0  # the marker: 1 only for the dummy key
+        qf = F.pad(qf, (0, _WIDTH - 3))  # (B, R, W) [z_i, 1, z_i^2 / 2, 0...]
+        kf = F.pad(kf, (0, _WIDTH - 2))  # (B, K + 1, W) [z, -z^2 / 2 | dummy 0, 0, 1 ...]
+        kf[:, -1, 2] = 1.0  # the dummy key scores z_i^2 / 2, like the point's own key
+        o = F.scaled_dot_product_attention(qf[:, None], kf[:, None], vf[:, None], scale=1.0)
+        span = slice(int(s[0]), int(e[-1]))  # the group's rows are contiguous, in order
+        out[span] = o[:, 0][r_ok]
+        zq_all[span] = zq[r_ok]
+    o1 = out[:, 0]  # 1 / (D + 2), D the others' weight relative to the own key's
+    rest = 1.0 - 2.0 * o1  # D / (D + 2)
+    power = _powers(zq_all)  # (N, 5) z_i^k
+    own = o1[:, None] / rest[:, None]
+    ez = out[:, 1:6] / rest[:, None] - power * own  # (N, 5) E[z^k] over the others
+    eyz = out[:, 6:11] / rest[:, None] - (y[:, None] * power) * own  # (N, 5) E[y z^k]
+    moments = _expand(power, ez, eyz)  # (5, N)
+    return (*moments.unbind(0), rest < 1e-3)  # redo: the others weigh under ~2e-3 of own
 
 
-def _expand(zi: torch.Tensor, ez: list, eyz: list) -> torch.Tensor:
-    """E[y], E[u], E[u^2], E[uy], E[u^2 y] from E[z^k], E[y z^k] (k = 0..4), u = (z_i - z)^2:
-    E[(z_i - z)^{2m} g] = sum_k binom(2m, k) (-1)^k z_i^{2m - k} E[z^k g]."""
+def _powers(z: torch.Tensor) -> torch.Tensor:
+    """(..., 5): z^0 .. z^4 by products (pow with a tensor exponent is 10x slower)."""
+    z2 = z.square()
+    return torch.stack([torch.ones_like(z), z, z2, z2 * z, z2.square()], -1)
 
-    def power_mean(m, e):
-        coef = _BINOM[m]
-        deg = len(coef) - 1
-        return sum(c * zi.pow(deg - k) * e[k] for k, c in enumerate(coef))
 
+def _groups(blocks: list[tuple[int, int, int, int]]) -> list[list[tuple[int, int, int, int]]]:
+    """Consecutive blocks batched for one attention call: padded to the group's largest
+    (rows, keys), at most _PAD_WASTE more entries than the blocks themselves hold, and at most
+    _GROUP_KEYS padded keys in all (the features are (B, K, W) tensors)."""
+    groups: list[list[tuple[int, int, int, int]]] = []
+    rows = keys = entries = 0
+    for blk in blocks:
+        r, k = blk[1] - blk[0], blk[3] - blk[2]
+        size = len(groups[-1]) + 1 if groups else 1
+        new_rows, new_keys = max(rows, r), max(keys, k)
+        padded = size * new_rows * new_keys
+        if (
+            groups
+            and padded <= _PAD_WASTE * (entries + r * k)
+            and size * (new_keys + 1) <= _GROUP_KEYS
+        ):
+            groups[-1].append(blk)
+            rows, keys, entries = new_rows, new_keys, entries + r * k
+        else:
+            groups.append([blk])
+            rows, keys, entries = r, k, r * k
+    return groups
+
+
+def _expand(power: torch.Tensor, ez: torch.Tensor, eyz: torch.Tensor) -> torch.Tensor:
+    """E[y], E[u], E[u^2], E[uy], E[u^2 y] (5, N) from E[z^k], E[y z^k] (N, 5), k = 0..4,
+    u = (z_i - z)^2, power (N, 5) = z_i^k: E[(z_i - z)^{2m} g] = sum_k binom(2m, k) (-1)^k
+    z_i^{2m - k} E[z^k g]."""
+    two = power[:, [2, 1, 0]] * _BINOM_2  # (N, 3) coefficients of E[z^k g], k = 0..2
+    four = power[:, [4, 3, 2, 1, 0]] * _BINOM_4  # (N, 5)
     return torch.stack(
-        [eyz[0], power_mean(1, ez), power_mean(2, ez), power_mean(1, eyz), power_mean(2, eyz)]
+        [
+            eyz[:, 0],
+            (two * ez[:, :3]).sum(1),
+            (four * ez).sum(1),
+            (two * eyz[:, :3]).sum(1),
+            (four * eyz).sum(1),
+        ]
     )
 
 
