@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlencode
 
+import pyarrow as pa
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
@@ -53,7 +54,7 @@ class RunResult:
     texts: list[str] = field(default_factory=list)  # markdown/text/alert bodies, in order
     errors: list[str] = field(default_factory=list)  # st.error bodies
     exceptions: list[str] = field(default_factory=list)  # tracebacks the page would show
-    charts: list[str] = field(default_factory=list)  # Vega-Lite specs (JSON) of the charts
+    charts: list[str] = field(default_factory=list)  # Vega-Lite specs (JSON), chart titles
 
 
 class StreamlitSession:
@@ -173,7 +174,12 @@ class StreamlitSession:
         elif kind == "progress":
             result.texts.append(element.progress.text)
         elif kind == "vega_lite_chart":
-            result.charts.append(element.vega_lite_chart.spec)
+            chart = element.vega_lite_chart
+            result.charts.append(chart.spec)
+            for data in chart.datasets:  # a chart's title can travel as data (the fit chart's)
+                if data.name == "meta":
+                    table = pa.ipc.open_stream(data.data.data).read_all()
+                    result.charts += [str(v) for col in table.columns for v in col.to_pylist()]
 
     def set(self, label: str, value) -> None:
         """Set a widget (found by its visible label) for the next rerun."""
