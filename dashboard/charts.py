@@ -113,13 +113,13 @@ def _ticks(keys: list[str], n: int) -> list[str]:
     return [keys[i] for i in idx]
 
 
-def fmt_tick(value: float) -> str:
-    """A short tick label for a coordinate (4 significant digits).
+def fmt_tick(value: float, digits: int = 4) -> str:
+    """A short tick label for a coordinate (4 significant digits unless told).
 
     >>> fmt_tick(0.123456), fmt_tick(1234.5678), fmt_tick(100000002.5), fmt_tick(-3e-7)
     ('0.1235', '1235', '1e+08', '-3e-07')
     """
-    return f"{value:.4g}"
+    return f"{value:.{digits}g}"
 
 
 def fit_with_heatmaps(
@@ -149,7 +149,7 @@ def fit_with_heatmaps(
     series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
     has_heat = not heat.empty
     margin = left_margin(curves[cd.Y], points[cd.Y], heat[cd.QUERY] if has_heat else [])
-    columns = _heat_columns(len(panels))
+    columns = max(1, min(_heat_columns(len(panels)), len(panels)))  # one panel: full width
     n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
     step = round(_panel_px(len(panels)) / max(n_rows, 1), 3)  # px per heatmap band
     template = _fit_template(
@@ -283,9 +283,18 @@ def _heat_grid(heat: pd.DataFrame, panels: list[str], columns: int) -> dict[str,
 
 def _tick_labels(values: list[float], n: int = 5) -> list[str]:
     """Band labels for an axis: '1' + the value where a tick is labelled (about n of them,
-    first and last included), '0' + the value elsewhere (the tooltip still reads it)."""
+    first and last included), '0' + the value elsewhere (the tooltip still reads it).
+    Enough digits that the labels differ across the axis (x = 1e8 + offsets stays readable).
+
+    >>> [v[1:] for v in _tick_labels([1e8 + 3.25, 1e8 + 410.5], n=2)]
+    ['100000003.2', '100000410.5']
+    """
+    v = np.asarray(values, dtype=float)
+    spread = float(np.ptp(v)) if len(v) > 1 else 0.0
+    top = float(np.max(np.abs(v))) if len(v) else 0.0
+    digits = 4 + (max(0, int(np.ceil(np.log10(top / spread)))) if spread > 0 and top > 0 else 0)
     shown = set(_ticks(list(range(len(values))), n))
-    return [("1" if i in shown else "0") + fmt_tick(v) for i, v in enumerate(values)]
+    return [("1" if i in shown else "0") + fmt_tick(x, digits) for i, x in enumerate(values)]
 
 
 @functools.lru_cache(maxsize=512)

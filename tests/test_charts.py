@@ -370,3 +370,24 @@ MATRIX_SCHEMA = {
     cd.QUERY, cd.KEY, cd.SCORE, cd.WEIGHT, cd.MASKED, cd.LABEL, cd.PANEL, cd.ROW, cd.FEATURE,
     cd.VALUE, cd.GX, cd.GY, cd.PANEL_MAX, cd.DARK, "dark_own",
 }  # fmt: skip
+
+
+def test_one_heatmap_panel_takes_the_whole_width_and_offset_ticks_stay_distinct():
+    """An untrained page has one panel: its image spans every key band (no gap, no second
+    column). Keys around 1e8 (a CSV's offset) get tick labels that still tell them apart."""
+    q = 1e8 + np.array([3.25, 40.0, 410.5])  # (Q,)
+    k = 1e8 + np.array([0.5, 200.0, 399.0, 420.0])  # (K,)
+    w = np.full((3, 4), 0.25)
+    heat = charts.heat_frame(w, q, k, "np", np.arange(3), np.arange(4))
+    spec = charts.fit_with_heatmaps(
+        cd.curve_frame(q, q, "average"), cd.points_frame(k, k), cd.empty_curves(), heat, ["np"],
+        title="t", x_label="x", y_label="y",
+    )  # fmt: skip
+    images = spec["datasets"]["images"]
+    assert images["x0"].tolist() == [0.0] and images["fw"].tolist() == [1.0]
+    titles = spec["datasets"]["titles"]
+    assert len(set(titles["gx"])) == 4  # one band per key
+    assert all(key[2] == ":" for key in titles["gx"])  # and no gap band
+    labels = _shown_labels(titles["gx"])
+    assert len(set(labels)) == len(labels) == 4  # all four shown, all different
+    assert [float(v) for v in labels] == pytest.approx(k, abs=0.5)
