@@ -65,7 +65,10 @@ def test_a_pooling_link_round_trips_and_every_request_stays_local(
     try:
         wait_for(again, lambda: "w = 3.98." in alt_text(again), "w = 3.98 after reopening")
         assert "kernel boxcar" in alt_text(again)
-        assert again.get_by_role("spinbutton", name="seed").input_value() == "11"
+        seed = again.get_by_role("spinbutton", name="seed")
+        # the summary line can be drawn before React puts the link's seed into the input box
+        wait_for(again, lambda: seed.input_value() == "11", "the link's seed 11 in the box", 10)
+        assert seed.input_value() == "11"
         heads = sidebar_widget(again, "stSlider", "Heads")
         assert heads.locator('[data-testid="stSliderThumbValue"]').inner_text() == "2"
         no_exception(again)
