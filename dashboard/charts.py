@@ -370,27 +370,28 @@ def _fit_template(
     rule = strips.mark_rule(color="#444", strokeDash=[2, 2], strokeWidth=1.5).encode(
         x=x_enc, opacity=alt.condition(query, alt.value(0.7), alt.value(0), empty=False)
     )
-    layers = [lines, rule, band]
-    if markers:  # one layer, so one legend shows each marker's colour and shape together;
-        layers.append(  # on top of the hover strips, so a point shows its own tooltip
-            alt.Chart(alt.NamedData(name="markers"))
-            .mark_point(filled=True, opacity=0.8, clip=True)
-            .encode(
-                x=x_enc,
-                y=y_enc,
-                color=marker_color,
-                shape=marker_shape,
-                size=alt.condition(  # not a size scale: a one-marker point scale gives NaN
-                    alt.datum.marker == "empty",
-                    alt.value(MARKER_SIZES["empty"]),
-                    alt.value(MARKER_SIZES["points"]),
-                ),
-                tooltip=[
-                    alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
-                    alt.Tooltip(f"{y_f}:Q", format=".4g", title=ty),
-                ],
+    # the markers in one layer, so one legend shows each marker's colour and shape together;
+    # on top of the hover strips, so a point shows its own tooltip
+    markers_layer = (
+        alt.Chart(alt.NamedData(name="markers"))
+        .mark_point(filled=True, opacity=0.8, clip=True)
+        .encode(
+            x=x_enc,
+            y=y_enc,
+            color=marker_color,
+            shape=marker_shape,
+            size=alt.condition(  # not a size scale: a one-marker point scale gives NaN
+                alt.datum.marker == "empty",
+                alt.value(MARKER_SIZES["empty"]),
+                alt.value(MARKER_SIZES["points"]),
             ),
+            tooltip=[
+                alt.Tooltip(f"{x_f}:Q", format=".4g", title=tx),
+                alt.Tooltip(f"{y_f}:Q", format=".4g", title=ty),
+            ],
         )
+    )
+    layers = [lines, rule, band, markers_layer]
     # The title is the "meta" dataset's one row (it changes with the data, the spec does not);
     # an empty text mark keeps that dataset in the compiled chart.
     layers.append(alt.Chart(alt.NamedData(name="meta")).mark_text())
@@ -400,8 +401,7 @@ def _fit_template(
         limit=alt.ExprRef("width"),  # a long title is cut with an ellipsis, not wider
     )
     fit = alt.layer(*layers).properties(name="fit", title=title, height=FIT_HEIGHT)
-    if markers:
-        fit = fit.resolve_scale(color="independent", shape="independent")  # two legends
+    fit = fit.resolve_scale(color="independent", shape="independent")  # two legends
     if not has_heat:
         return json.dumps(fit.properties(padding=_PADDING).to_dict())
     own = alt.param(name=OWN_SCALE, value=False, bind=alt.binding_checkbox(name=t("heat_own")))
