@@ -200,6 +200,8 @@ def _check_pooling_inputs(queries, keys, values, kernel, w):
     w_t = as_bandwidth_param(w)
     if w_t.ndim != 0:
         raise NWError("nonparametric pooling takes one w; use ParametricNW for one w per head")
+    if q.ndim != k.ndim:  # (Q, 1) against (K,) or the reverse: one feature, so both 1-D
+        q, k = q.reshape(-1), k.reshape(-1)
     dtype = torch.promote_types(torch.promote_types(q.dtype, k.dtype), v.dtype)
     q, k, v, w_t = q.to(dtype), k.to(dtype), v.to(dtype), w_t.to(dtype)
     # Pool in the frame of queries and keys (points in [-1, 1], w' = w * scale: the same

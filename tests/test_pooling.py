@@ -54,6 +54,21 @@ def test_nw_equals_explicit_double_loop_1d(data, kernel, w):
     torch.testing.assert_close(got.y_hat, torch.tensor(want, dtype=torch.float64))
 
 
+@pytest.mark.parametrize("fn", ["nadaraya_watson", "nadaraya_watson_fast"])
+@pytest.mark.parametrize("shapes", [("column", "flat"), ("flat", "column")])
+def test_one_feature_as_a_column_and_as_a_flat_list_is_the_same_data(fn, shapes):
+    """(Q, 1) queries against (K,) keys (a column from a DataFrame, a list of lists) pool as
+    1-D data; plain Python lists give float64 and mix with float32 values."""
+    keys, values = [0.0, 1.0, 2.5, 4.0], torch.tensor([1.0, -2.0, 0.5, 3.0])  # float32 values
+    queries = [0.3, 1.7, 3.9]
+    shaped = {"column": lambda xs: [[v] for v in xs], "flat": lambda xs: xs}
+    q, k = shaped[shapes[0]](queries), shaped[shapes[1]](keys)
+    got = getattr(nwcore, fn)(q, k, values, "epanechnikov", 0.6).y_hat
+    want = loop_nw(queries, keys, values.tolist(), "epanechnikov", 0.6)
+    assert got.shape == (3,)
+    torch.testing.assert_close(got, torch.tensor(want, dtype=got.dtype))
+
+
 @pytest.mark.parametrize("kernel", list(KERNEL_FORMULAS))
 def test_nw_equals_explicit_double_loop_in_r3(kernel):
     g = torch.Generator().manual_seed(1)
