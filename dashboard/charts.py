@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+from dataclasses import dataclass
 
 import altair as alt
 import numpy as np
@@ -50,25 +51,34 @@ def reduce_for_display(
     return kept, rows, cols
 
 
-def heat_frame(
-    weights: np.ndarray,
-    query_x: np.ndarray,
-    key_x: np.ndarray,
-    panel: str,
-    rows: np.ndarray,
-    cols: np.ndarray,
-) -> pd.DataFrame:
-    """Long-form cells of one (reduced) attention matrix, for a faceted heatmap."""
-    q_idx, k_idx = np.meshgrid(rows, cols, indexing="ij")  # (Q', K')
-    return pd.DataFrame(
-        {
-            cd.QI: q_idx.ravel(),
-            cd.KI: k_idx.ravel(),
-            cd.QUERY: np.round(query_x[q_idx.ravel()], 4),
-            cd.KEY: np.round(key_x[k_idx.ravel()], 4),
-            cd.WEIGHT: np.round(weights.ravel(), 5),
-            cd.PANEL: panel,
-        }
+@dataclass(frozen=True)
+class Heatmaps:
+    """The fit chart's attention panels, reduced for display, on shared axes."""
+
+    titles: tuple[str, ...]  # one per panel
+    weights: tuple[np.ndarray, ...]  # (Q', K') per panel
+    rows: np.ndarray  # (Q',) the query indices kept (the curves' qi)
+    query: np.ndarray  # (Q',) their x
+    key: np.ndarray  # (K',) x of each column's first key
+    shape: tuple[int, int]  # (Q, K) before the reduction
+
+
+def heatmaps(panels: list[tuple[str, np.ndarray]], query_x, key_x) -> Heatmaps:
+    """(title, (Q, K) weights) per panel, at queries query_x (Q,) and keys key_x (K,).
+
+    >>> h = heatmaps([("np", np.full((3, 2), 0.5))], np.arange(3.0), np.arange(2.0))
+    >>> h.titles, h.weights[0].shape, h.rows.tolist(), h.key.tolist(), h.shape
+    (('np',), (3, 2), [0, 1, 2], [0.0, 1.0], (3, 2))
+    """
+    reduced = [reduce_for_display(w) for _, w in panels]
+    _, rows, cols = reduced[0]  # every panel has the same (Q, K): the same rows and columns
+    return Heatmaps(
+        titles=tuple(title for title, _ in panels),
+        weights=tuple(w for w, _, _ in reduced),
+        rows=rows,
+        query=np.asarray(query_x, dtype=float)[rows],
+        key=np.asarray(key_x, dtype=float)[cols],
+        shape=panels[0][1].shape,
     )
 
 
@@ -126,8 +136,7 @@ def fit_with_heatmaps(
     curves: pd.DataFrame,
     points: pd.DataFrame,
     empty: pd.DataFrame,
-    heat: pd.DataFrame,
-    panels: list[str],
+    heat: Heatmaps | None,
     *,
     title: str,
     x_label: str,
@@ -136,10 +145,10 @@ def fit_with_heatmaps(
     """The fit chart (truth, points, curves) over per-panel heatmaps, linked by the query.
 
     curves: x, y, curve, qi (query index); points: x, y; empty: x, y, curve for queries
-    with an empty window; heat: cells from heat_frame. Hovering a query on the fit chart
-    lists every curve's value there and highlights its row in every heatmap, in the browser
-    (no rerun). The heatmap panels are one view laid out as a grid (chart_data.panel_grid),
-    so both charts take their column's width at any screen width.
+    with an empty window; heat: the attention panels (`heatmaps`) or None. Hovering a query
+    on the fit chart lists every curve's value there and highlights its row in every heatmap,
+    in the browser (no rerun). The heatmap panels are one view laid out as a grid
+    (chart_data.panel_grid), so both charts take their column's width at any screen width.
 
     Returns a Vega-Lite spec for st.vega_lite_chart(width="stretch"). Everything a click
     changes (the data, the title, the panels, their tick labels) travels in the named
@@ -147,11 +156,12 @@ def fit_with_heatmaps(
     drawn chart and swaps its data instead of building a new one (issue 11, speed of a click).
     """
     series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
-    has_heat = not heat.empty
-    margin = left_margin(curves[cd.Y], points[cd.Y], heat[cd.QUERY] if has_heat else [])
-    columns = max(1, min(_heat_columns(len(panels)), len(panels)))  # one panel: full width
-    n_rows = int(heat[cd.QI].nunique()) if has_heat else 0
-    step = round(_panel_px(len(panels)) / max(n_rows, 1), 3)  # px per heatmap band
+    has_heat = heat is not None
+    n_panels = len(heat.titles) if has_heat else 0
+    margin = left_margin(curves[cd.Y], points[cd.Y], heat.query if has_heat else [])
+    columns = max(1, min(_heat_columns(n_panels), n_panels))  # one panel: full width
+    n_rows = len(heat.rows) if has_heat else 0
+    step = round(_panel_px(n_panels) / max(n_rows, 1), 3)  # px per heatmap band
     template = _fit_template(
         series, columns, step, n_rows, margin, x_label, y_label, len(points) > 0,
         has_heat, current_lang(),
@@ -168,7 +178,7 @@ def fit_with_heatmaps(
         "meta": pd.DataFrame({"title": [title]}),
     }
     if has_heat:
-        datasets |= _heat_grid(heat, panels, columns)
+        datasets |= _heat_grid(heat, columns)
     spec["datasets"] = datasets
     return spec
 
@@ -182,14 +192,24 @@ def hover_frame(curves: pd.DataFrame) -> pd.DataFrame:
     """
     if curves.empty:
         return pd.DataFrame({cd.QI: [], cd.X: [], cd.LO: [], cd.HI: []})
-    wide = curves.pivot_table(index=[cd.QI, cd.X], columns=cd.CURVE, values=cd.Y, sort=True)
-    wide = wide.reset_index().sort_values(cd.X, kind="stable")
-    x = wide[cd.X].to_numpy(dtype=float)  # (Q,)
+    qi, slot = np.unique(curves[cd.QI].to_numpy(), return_inverse=True)  # (Q,), (rows,)
+    x = np.empty(len(qi))
+    x[slot] = curves[cd.X].to_numpy(dtype=float)
+    wide = {cd.QI: qi, cd.X: x}
+    names = curves[cd.CURVE].to_numpy()
+    ys = curves[cd.Y].to_numpy(dtype=float)
+    for name in sorted(set(names)):  # one column per curve, its value at each query
+        col = np.full(len(qi), np.nan)
+        mine = names == name
+        col[slot[mine]] = ys[mine]
+        wide[name] = col
+    order = np.argsort(x, kind="stable")  # (Q,)
+    x = x[order]
     mid = (x[1:] + x[:-1]) / 2  # (Q-1,)
-    wide[cd.LO] = np.concatenate([x[:1], mid])
-    wide[cd.HI] = np.concatenate([mid, x[-1:]])
-    wide.columns.name = None
-    return wide.reset_index(drop=True)
+    frame = pd.DataFrame({k: v[order] for k, v in wide.items()})
+    frame[cd.LO] = np.concatenate([x[:1], mid])
+    frame[cd.HI] = np.concatenate([mid, x[-1:]])
+    return frame
 
 
 def _heat_columns(n_panels: int) -> int:
@@ -204,54 +224,44 @@ def _title_bands(n_rows: int, panel_px: int) -> int:
     return max(1, -(-n_rows * TITLE_PX // panel_px))
 
 
-def _heat_grid(heat: pd.DataFrame, panels: list[str], columns: int) -> dict[str, pd.DataFrame]:
+def _heat_grid(heat: Heatmaps, columns: int) -> dict[str, pd.DataFrame]:
     """The heatmap panels as images placed in the panel grid, with what the axes need.
 
     Each band key carries its tick label and whether the axis shows it (FIT_LABEL_EXPR), so
     the axes' domains and ticks come from the data; every band is in "titles" (the panel
     titles, and empty ones for the other bands). Returns the datasets:
     images: x0, fw (the panel's start and width, fractions of the bands), gy (its first row),
-    url, url_own (shared / own colour scale), pi;
+    url, url_own (shared / own colour scale: one pixel per cell, drawn unsmoothed), pi;
     rows: gy, qi, query (one per heatmap row: the hover highlight and its tooltip);
     titles: gx, gy, pi, panel; legend: w, own (the colour legend's two ends).
     """
-    rows = np.sort(heat[cd.QI].unique())  # query indices kept (the same in every panel)
-    cols = np.sort(heat[cd.KI].unique())
-    first = heat[heat[cd.PANEL] == panels[0]]
-    q_of = dict(zip(first[cd.QI], first[cd.QUERY], strict=True))
-    k_of = dict(zip(first[cd.KI], first[cd.KEY], strict=True))
+    panels, mats = list(heat.titles), heat.weights  # mats: (Q', K') per panel
+    n_rows, n_cols = mats[0].shape
     grid = cd.panel_grid(
         len(panels),
-        _tick_labels([q_of[i] for i in rows]),
-        _tick_labels([k_of[j] for j in cols]),
+        _tick_labels(list(heat.query)),
+        _tick_labels(list(heat.key)),
         columns,
-        _title_bands(len(rows), _panel_px(len(panels))),
+        _title_bands(n_rows, _panel_px(len(panels))),
     )
-    mats = []  # (Q', K') per panel
-    for name in panels:
-        part = heat[heat[cd.PANEL] == name]
-        m = np.zeros((len(rows), len(cols)))
-        m[np.searchsorted(rows, part[cd.QI]), np.searchsorted(cols, part[cd.KI])] = part[cd.WEIGHT]
-        mats.append(m)
     top = max(float(m.max()) for m in mats)
-    x_bands = columns * len(cols) + columns - 1  # panel columns and the gaps between them
-    block = (-(-400 // len(rows)), -(-400 // len(cols)))  # px per cell: sharp when stretched
+    x_bands = columns * n_cols + columns - 1  # panel columns and the gaps between them
     images = pd.DataFrame(
         {
             # where the panel starts and how wide it is, as fractions of the bands' width
-            "x0": [(i % columns) * (len(cols) + 1) / x_bands for i in range(len(panels))],
-            "fw": len(cols) / x_bands,
+            "x0": [(i % columns) * (n_cols + 1) / x_bands for i in range(len(panels))],
+            "fw": n_cols / x_bands,
             cd.GY: [grid["y"][i // columns][0] for i in range(len(panels))],
-            "url": [raster.heat_url(m, top, block) for m in mats],
-            "url_own": [raster.heat_url(m, float(m.max()), block) for m in mats],
+            "url": [raster.heat_url(m, top) for m in mats],
+            "url_own": [raster.heat_url(m, float(m.max())) for m in mats],
             cd.PI: range(len(panels)),
         }
     )
     band_rows = pd.DataFrame(
         {
             cd.GY: [key for keys in grid["y"] for key in keys],
-            cd.QI: np.tile(rows, len(grid["y"])),
-            cd.QUERY: np.tile([q_of[i] for i in rows], len(grid["y"])),
+            cd.QI: np.tile(heat.rows, len(grid["y"])),
+            cd.QUERY: np.tile(heat.query, len(grid["y"])),
         }
     )
     titles = pd.DataFrame(
@@ -287,12 +297,14 @@ def _tick_labels(values: list[float], n: int = 5) -> list[str]:
     Enough digits that the labels differ across the axis (x = 1e8 + offsets stays readable).
 
     >>> [v[1:] for v in _tick_labels([1e8 + 3.25, 1e8 + 410.5], n=2)]
-    ['100000003.2', '100000410.5']
+    ['100000003', '100000410']
+    >>> [v[1:] for v in _tick_labels([0.16555, 4.8496], n=2)]  # 4 digits where x spans ~0
+    ['0.1656', '4.85']
     """
     v = np.asarray(values, dtype=float)
     spread = float(np.ptp(v)) if len(v) > 1 else 0.0
     top = float(np.max(np.abs(v))) if len(v) else 0.0
-    digits = 4 + (max(0, int(np.ceil(np.log10(top / spread)))) if spread > 0 and top > 0 else 0)
+    digits = 4 + (max(0, int(np.floor(np.log10(top / spread)))) if spread > 0 and top > 0 else 0)
     shown = set(_ticks(list(range(len(values))), n))
     return [("1" if i in shown else "0") + fmt_tick(x, digits) for i, x in enumerate(values)]
 
@@ -438,6 +450,7 @@ def _fit_template(
         .transform_calculate(img=f"{OWN_SCALE} ? datum.url_own : datum.url")
         .mark_image(
             aspect=False,
+            smooth=False,  # one pixel per cell, stretched: cells stay sharp squares
             align="left",
             baseline="top",
             width=alt.ExprRef(f"(width - {RIGHT_PX} - {margin}) * data('images')[0].fw"),

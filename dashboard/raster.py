@@ -64,8 +64,8 @@ def png_url(rgb: np.ndarray) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
-def heat_url(weights: np.ndarray, top: float, block: tuple[int, int] = (1, 1)) -> str:
-    """One heatmap panel (Q', K') as an image: row i is query i, column j key j, each cell a
-    block of pixels (rows, columns), so the browser's smoothing blurs only the blocks' edges."""
-    rgb = viridis(shade(weights, top))  # (Q', K', 3)
-    return png_url(np.repeat(np.repeat(rgb, block[0], axis=0), block[1], axis=1))
+def heat_url(weights: np.ndarray, top: float) -> str:
+    """One heatmap panel (Q', K') as an image, one pixel per cell: row i is query i, column j
+    key j. The chart stretches it unsmoothed (the image mark's smooth=False), so each cell is
+    a sharp block of its colour at any size."""
+    return png_url(viridis(shade(weights, top)))  # (Q', K', 3)

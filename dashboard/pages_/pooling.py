@@ -233,13 +233,12 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
             )
     empty = pd.concat(empty_rows) if empty_rows else chart_data.empty_curves()
 
-    heat, panels, reduced = _heat_cells(c, q_np, x.numpy(), fit.weights.numpy(), param_weights)
+    heat = _heatmaps(c, q_np, x.numpy(), fit.weights.numpy(), param_weights)
     chart = charts.fit_with_heatmaps(
         curves,
         points,
         empty,
         heat,
-        panels,
         title=_describe(c),
         x_label=data.x_label,
         y_label=data.y_label,
@@ -273,40 +272,35 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
         )
     if result is None:
         st.info(t("param_untrained", kernel=c.kernel, heads=c.heads, mode=t(f"mode_{c.mode}")))
-    if reduced:
-        st.caption(reduced)
+    shown = heat.weights[0].shape
+    if shown != heat.shape:
+        st.caption(
+            t(
+                "heat_downsampled",
+                q=shown[0],
+                q_total=heat.shape[0],
+                k=shown[1],
+                k_total=heat.shape[1],
+            )
+        )
     return preds
 
 
-def _heat_cells(
+def _heatmaps(
     c: Controls,
     q: np.ndarray,
     k: np.ndarray,
     np_weights: np.ndarray,
     param_weights: torch.Tensor | None,
-) -> tuple[pd.DataFrame, list[str], str]:
-    matrices = [(t("heat_title_np", kernel=c.kernel, w=fmt(c.w)), np_weights)]
+) -> charts.Heatmaps:
+    """The nonparametric weights (Q, K), then one panel per trained head."""
+    panels = [(t("heat_title_np", kernel=c.kernel, w=fmt(c.w)), np_weights)]
     if param_weights is not None:
         w_heads = param_weights.numpy()  # (Q, H, K)
         learned = recall("trained", c.train_key).w
         for h in range(w_heads.shape[1]):
-            title = t("heat_title_param", head=h + 1, w=fmt(learned[h]))
-            matrices.append((title, w_heads[:, h, :]))
-    frames, panels = [], []
-    note = ""
-    for title, weights in matrices:
-        shown, rows, cols = charts.reduce_for_display(weights)
-        frames.append(charts.heat_frame(shown, q, k, title, rows, cols))
-        panels.append(title)
-        if shown.shape != weights.shape:
-            note = t(
-                "heat_downsampled",
-                q=shown.shape[0],
-                q_total=weights.shape[0],
-                k=shown.shape[1],
-                k_total=weights.shape[1],
-            )
-    return pd.concat(frames, ignore_index=True), panels, note
+            panels.append((t("heat_title_param", head=h + 1, w=fmt(learned[h])), w_heads[:, h, :]))
+    return charts.heatmaps(panels, q, k)
 
 
 # --- training -----------------------------------------------------------------------------
