@@ -155,7 +155,8 @@ def fit_with_heatmaps(
     datasets; the spec itself depends only on a few layout choices, so Streamlit keeps the
     drawn chart and swaps its data instead of building a new one (issue 11, speed of a click).
     """
-    series = tuple(s for s in SERIES_COLORS if s in set(curves[cd.CURVE]))
+    drawn = set(curves[cd.CURVE].unique())
+    series = tuple(s for s in SERIES_COLORS if s in drawn)
     has_heat = heat is not None
     n_panels = len(heat.titles) if has_heat else 0
     margin = left_margin(curves[cd.Y], points[cd.Y], heat.query if has_heat else [])

@@ -142,14 +142,20 @@ def _in_frame(model: ParametricNW, frame: Frame, q, x, y, mask=None):
 def _train_d2l(model, frame, x, y, config, callback) -> TrainResult:
     """The book's SGD on w per unit of x (x here in the frame; w' = w * scale inside)."""
     mask = _loo_mask(x.shape[0])
-    opt = torch.optim.SGD(model.parameters(), lr=config.lr)
+    params = list(model.parameters())
     losses = []
     for epoch in range(config.epochs):
-        opt.zero_grad()
+        for p in params:
+            p.grad = None
         y_hat, _ = _in_frame(model, frame, x, x, y, mask)  # (N,)
         sq = (y_hat - y) ** 2  # (N,)
         sq.sum().backward()  # the book's summed loss
-        opt.step()
+        # plain SGD, p <- p - lr * grad, written out: torch.optim's first optimizer in a
+        # process imports torch._dynamo (1.3 s of the dashboard's cold start)
+        with torch.no_grad():
+            for p in params:
+                if p.grad is not None:
+                    p.add_(p.grad, alpha=-config.lr)
         losses.append(float(sq.detach().mean()))
         _report(callback, epoch + 1, losses[-1], model)
     loss = _final_loss(model, frame, x, y, mask)

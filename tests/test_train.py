@@ -234,3 +234,22 @@ def test_d2l_training_at_extreme_scales_gives_a_finite_loss_and_predictions(scal
     res = nwcore.train_parametric(x2, d.y_train, mode="d2l", heads=2)
     assert math.isfinite(res.loss) and all(math.isfinite(w) for w in res.w)
     assert torch.isfinite(res.predict(x2[:5])[0]).all()
+
+
+def test_d2l_training_does_not_import_torch_dynamo():
+    """The dashboard trains d2l on its first render: torch.optim's first optimizer in a
+    process imports torch._dynamo (about 1.3 s), so the SGD step is written out instead."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, nwcore\n"
+        "d = nwcore.make_dataset('classic')\n"
+        "r = nwcore.train_parametric(d.x_train, d.y_train, heads=2, mode='d2l')\n"
+        "assert len(r.losses) == 5\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd="."
+    )
+    assert out.stdout.strip() == "False"
