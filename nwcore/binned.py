@@ -119,7 +119,7 @@ def _linear_binning_numpy(x, y, start, step, size):
     f_fy = np.empty(b, np.complex128)  # (B,) f + i f y, f the share that goes right
     n_y = np.zeros(size, np.complex128)  # (G,) per left point: count + i sum y
     f_y = np.zeros(size, np.complex128)  # (G,) sum f + i sum f y
-    with np.errstate(invalid="ignore"):  # y = inf: 0 * inf = NaN sums, which the caller checks
+    with np.errstate(invalid="ignore"):  # y = inf: NaN sums (0 * inf), which the caller checks
         for i in range(0, n, b):
             xb, yb = xn[i : i + b], yn[i : i + b]
             k = xb.shape[0]
@@ -134,10 +134,10 @@ def _linear_binning_numpy(x, y, start, step, size):
             np.multiply(z2.real, yb, out=z2.imag)
             np.add.at(n_y, lb, z1)
             np.add.at(f_y, lb, z2)
-    # the f shares go one grid point right; at the last point (x at the grid's end) they stay
-    both = n_y - f_y  # (G,) the 1 - f shares: counts + i sums
-    both[1:] += f_y[:-1]
-    both[-1] += f_y[-1]
+        # the f shares go one grid point right; at the last point (x at the end) they stay
+        both = n_y - f_y  # (G,) the 1 - f shares: counts + i sums
+        both[1:] += f_y[:-1]
+        both[-1] += f_y[-1]
     counts, sums = torch.from_numpy(both.real.copy()), torch.from_numpy(both.imag.copy())
     return counts.to(x.dtype), sums.to(x.dtype)
 
