@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from nwcore._checks import as_bandwidth_param, as_float_tensor, as_points, check_finite
+from nwcore._checks import as_bandwidth_param, as_float_tensor, check_finite
 from nwcore.errors import NWError
 from nwcore.fast import nadaraya_watson_fast
 from nwcore.kernels import as_kernel, kernel_value
@@ -173,9 +173,7 @@ def nw_binned(
         raise NWError(
             f"y has {ys.shape[0]} entries but there are {xs.shape[0]} x: give one y per x"
         )
-    qs = None if queries is None else as_points(queries, "queries")
-    if qs is not None and qs.ndim != 1:
-        raise NWError("queries must be 1-D like x, shape (Q,)")
+    qs = None if queries is None else _as_queries(queries)
     if isinstance(grid_size, bool) or not isinstance(grid_size, int) or grid_size < MIN_GRID:
         raise NWError(f"grid_size must be a whole number >= {MIN_GRID}, got {grid_size!r}")
     if convolution not in ("auto", "direct", "fft"):
@@ -195,6 +193,8 @@ def nw_binned(
         check_finite(xs, "x")
     if qs is not None:
         q_lo, q_hi = _min_max(qs)
+        if not (math.isfinite(q_lo) and math.isfinite(q_hi)):
+            check_finite(qs, "queries")
         lo, hi = min(lo, q_lo), max(hi, q_hi)
     size = grid_size
     step = (hi - lo) / (size - 1)
@@ -239,12 +239,7 @@ def nw_binned(
     if qs is None:
         y_hat, flag = grid_y.clone(), grid_empty.clone()
     else:
-        pos = (qs - lo) / step  # (Q,)
-        left = pos.floor().clamp_(0, size - 2)
-        frac = (pos - left).clamp_(0.0, 1.0)
-        li = left.long()
-        y_hat = grid_y[li] * (1.0 - frac) + grid_y[li + 1] * frac  # (Q,)
-        flag = grid_empty[li] | grid_empty[li + 1]
+        y_hat, flag = _interpolate(grid_y, grid_empty, qs, lo, step)  # (Q,), (Q,)
     empty = torch.zeros_like(flag)
     if bool(flag.any()):  # next to an empty grid point: answer exactly, with the rule
         exact = nadaraya_watson_fast(targets[flag], xs, ys, kernel, a)
@@ -260,6 +255,44 @@ def nw_binned(
     return BinnedResult(
         y_hat=y_hat, empty=empty, grid=grid, grid_y=grid_y, grid_weight=den, convolution=conv
     )
+
+
+def _interpolate(grid_y, grid_empty, q, lo: float, step: float):
+    """grid_y (G,) on lo + step * g, linearly interpolated at q (Q,) inside the grid, and
+    (Q,) whether either grid point around each query is empty. On the CPU in blocks of
+    _BIN_BLOCK queries (two lookups in (G-1,) tables per query, no (Q,) temporaries)."""
+    size = grid_y.shape[0]
+    edge_empty = grid_empty[:-1] | grid_empty[1:]  # (G-1,) per grid interval
+    if q.device.type != "cpu":
+        pos = (q - lo) / step  # (Q,)
+        left = pos.floor().clamp_(0, size - 2)
+        frac = (pos - left).clamp_(0.0, 1.0)
+        li = left.long()
+        return grid_y[li] * (1.0 - frac) + grid_y[li + 1] * frac, edge_empty[li]
+    qn, gy, edges = q.numpy(), grid_y.numpy(), edge_empty.numpy()
+    slope = np.diff(gy)  # (G-1,) per grid interval
+    n, b, inv = qn.shape[0], min(_BIN_BLOCK, qn.shape[0]), 1.0 / step
+    pos, whole, part = np.empty(b), np.empty(b), np.empty(b, gy.dtype)  # (B,)
+    left = np.empty(b, np.int32)  # (B,) the interval's left grid point
+    y_hat, flag = np.empty(n, gy.dtype), np.zeros(n, bool)  # (Q,)
+    any_empty = bool(edges.any())
+    for i in range(0, n, b):
+        qb = qn[i : i + b]
+        k = qb.shape[0]
+        p, w, lb, yb = pos[:k], whole[:k], left[:k], y_hat[i : i + k]
+        np.subtract(qb, lo, out=p)
+        p *= inv  # in [0, size - 1]
+        np.floor(p, out=w)
+        np.minimum(w, size - 2, out=w)  # a query on the last grid point: the last interval
+        p -= w  # in [0, 1]
+        np.copyto(lb, w, casting="unsafe")
+        np.take(gy, lb, out=yb)
+        np.take(slope, lb, out=part[:k])
+        part[:k] *= p
+        yb += part[:k]
+        if any_empty:
+            np.take(edges, lb, out=flag[i : i + k])
+    return torch.from_numpy(y_hat), torch.from_numpy(flag)
 
 
 def _warn_coarse_grid(a: float, step: float, size: int, extent: float) -> None:
@@ -291,6 +324,17 @@ def _as_vector(t: Any, name: str, check: bool = True) -> torch.Tensor:
     if check and not math.isfinite(_total(v)):
         check_finite(v, name)
     return v
+
+
+def _as_queries(q: Any) -> torch.Tensor:
+    """(Q,) float queries, a scalar as (1,); their finiteness is checked by min and max."""
+    t = as_float_tensor(q, "queries")
+    t = t.reshape(1) if t.ndim == 0 else t
+    if t.ndim != 1:
+        raise NWError(f"queries must be 1-D like x, shape (Q,), got {tuple(t.shape)}")
+    if t.shape[0] == 0:
+        raise NWError("queries is empty: give at least one point")
+    return t
 
 
 # On CPU these reductions go through numpy: single-threaded, so they never wait on a busy

@@ -119,6 +119,39 @@ def test_keys_on_grid_nodes_give_the_exact_fit_with_empty_windows(kernel, h):
         assert bool(fit.empty.any())  # the gap was exercised
 
 
+@pytest.mark.parametrize("block", [7, 1 << 15])
+def test_blocked_interpolation_matches_np_interp_and_flags_empty_neighbours(monkeypatch, block):
+    monkeypatch.setattr(nb, "_BIN_BLOCK", block)
+    rng = np.random.default_rng(7)
+    size, lo, step = 23, -1.5, 0.25
+    grid = lo + step * np.arange(size)
+    grid_y = rng.normal(size=size)
+    empty = np.zeros(size, bool)
+    empty[[4, 5, 17]] = True
+    q = np.concatenate([rng.uniform(grid[0], grid[-1], 200), grid, [grid[0], grid[-1]]])
+    y_hat, flag = nb._interpolate(
+        torch.from_numpy(grid_y), torch.from_numpy(empty), torch.from_numpy(q), lo, step
+    )
+    np.testing.assert_allclose(y_hat.numpy(), np.interp(q, grid, grid_y), rtol=0, atol=1e-12)
+    want = []
+    for qi in q:  # a query next to an empty grid point, or on one
+        left = min(int(math.floor((qi - lo) / step)), size - 2)
+        want.append(bool(empty[left] or empty[left + 1]))
+    assert flag.tolist() == want and any(want) and not all(want)
+
+
+def test_queries_are_refused_with_a_message():
+    x, y = torch.linspace(0, 1, 50).double(), torch.ones(50).double()
+    with pytest.raises(NWError, match="queries holds 1 NaN/inf"):
+        nwcore.nw_binned(x, y, torch.tensor([0.5, math.nan]).double())
+    with pytest.raises(NWError, match="queries must be 1-D like x"):
+        nwcore.nw_binned(x, y, torch.zeros(3, 2).double())
+    with pytest.raises(NWError, match="queries is empty"):
+        nwcore.nw_binned(x, y, [])
+    fit = nwcore.nw_binned(x, y, 0.5)  # one number: one query
+    assert fit.y_hat.shape == (1,)
+
+
 def test_nan_or_inf_y_is_refused_on_every_path():
     x = torch.linspace(0, 1, 5000, dtype=torch.float64)
     for bad in (math.nan, math.inf, -math.inf):
@@ -134,7 +167,9 @@ def test_nan_or_inf_y_is_refused_on_every_path():
 
 
 def test_huge_finite_y_is_not_refused():
-    # sums overflow to inf, but every y is finite: the full check lets it through as before
+    # the total of the binned sums overflows to inf, but every y is finite: the full check
+    # lets it through, and the fit (per grid point sums stay finite) is y itself
     x = torch.linspace(0, 1, 100, dtype=torch.float64)
-    y = torch.full((100,), 1e308, dtype=torch.float64)
-    nwcore.nw_binned(x, y, None, "gaussian", 10.0)
+    y = torch.full((100,), 1e307, dtype=torch.float64)
+    fit = nwcore.nw_binned(x, y, None, "gaussian", 200.0)  # kernel sums ~1.3: no overflow
+    np.testing.assert_allclose(fit.y_hat.numpy(), 1e307, rtol=1e-12)
