@@ -76,7 +76,7 @@ def linear_binning(
     """
     if x.device.type != "cpu":
         return _linear_binning_torch(x, y, start, step, size)
-    lo, hi = _min_max(x)
+    lo, hi = _min_max(x) if x.numel() else (start, start)
     if not (math.isfinite(lo) and math.isfinite(hi)):
         check_finite(x, "x")
     end = start + step * (size - 1)
@@ -112,7 +112,7 @@ def _linear_binning_numpy(x, y, start, step, size):
     grid point), which costs little more than one real scatter each."""
     xn, yn = x.detach().numpy(), y.detach().numpy()
     n, inv = xn.shape[0], 1.0 / step
-    b = min(_BIN_BLOCK, n)
+    b = max(1, min(_BIN_BLOCK, n))
     pos, whole = np.empty(b), np.empty(b)  # (B,) position in grid steps, its floor
     left32, left = np.empty(b, np.int32), np.empty(b, np.intp)  # (B,) left grid point
     one_y = np.ones(b, np.complex128)  # (B,) 1 + i y
@@ -125,10 +125,10 @@ def _linear_binning_numpy(x, y, start, step, size):
             k = xb.shape[0]
             p, w, lb, z1, z2 = pos[:k], whole[:k], left[:k], one_y[:k], f_fy[:k]
             np.subtract(xb, start, out=p)
-            p *= inv  # in [0, size - 1]: no clipping
+            p *= inv  # in [0, size - 1] (a last point a rounding past it stays there)
             np.floor(p, out=w)
             np.subtract(p, w, out=z2.real)  # f in [0, 1)
-            np.copyto(left32[:k], w, casting="unsafe")  # via int32: 4x faster than float -> intp
+            np.copyto(left32[:k], w, casting="unsafe")  # via int32: half the time of a direct cast
             np.copyto(lb, left32[:k])
             np.copyto(z1.imag, yb)
             np.multiply(z2.real, yb, out=z2.imag)
@@ -271,7 +271,7 @@ def _interpolate(grid_y, grid_empty, q, lo: float, step: float):
         return grid_y[li] * (1.0 - frac) + grid_y[li + 1] * frac, edge_empty[li]
     qn, gy, edges = q.numpy(), grid_y.numpy(), edge_empty.numpy()
     slope = np.diff(gy)  # (G-1,) per grid interval
-    n, b, inv = qn.shape[0], min(_BIN_BLOCK, qn.shape[0]), 1.0 / step
+    n, b, inv = qn.shape[0], max(1, min(_BIN_BLOCK, qn.shape[0])), 1.0 / step
     pos, whole, part = np.empty(b), np.empty(b), np.empty(b, gy.dtype)  # (B,)
     left = np.empty(b, np.int32)  # (B,) the interval's left grid point
     y_hat, flag = np.empty(n, gy.dtype), np.zeros(n, bool)  # (Q,)

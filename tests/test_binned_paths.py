@@ -62,6 +62,13 @@ def test_binning_counts_points_outside_the_grid_at_its_ends():
     assert x.tolist() == [-3.0, 0.2, 0.7, 1.0, 9.0]  # the caller's x is not clamped in place
 
 
+def test_binning_no_points_gives_zeros():
+    counts, sums = nwcore.linear_binning(
+        torch.zeros(0).double(), torch.zeros(0).double(), 0.0, 1.0, 4
+    )
+    assert counts.tolist() == [0.0] * 4 and sums.tolist() == [0.0] * 4
+
+
 def test_binning_refuses_nan_x():
     with pytest.raises(NWError, match="NaN"):
         nwcore.linear_binning(torch.tensor([0.0, math.nan]), torch.ones(2), 0.0, 1.0, 3)
