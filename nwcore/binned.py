@@ -224,7 +224,7 @@ def nw_binned(
     conv = convolution if convolution != "auto" else ("direct" if size <= _DIRECT_GRID else "fft")
     both = torch.stack([counts, sums])  # (2, G)
     if conv == "direct":
-        smoothed = _conv_direct(both, taps)
+        smoothed = (_conv_numpy if on_cpu else _conv_toeplitz)(both, taps)
         floor = 0.0
     else:
         smoothed = _conv_fft(both, taps)
@@ -239,7 +239,8 @@ def nw_binned(
     if qs is None:
         y_hat, flag = grid_y.clone(), grid_empty.clone()
     else:
-        y_hat, flag = _interpolate(grid_y, grid_empty, qs, lo, step)  # (Q,), (Q,)
+        interpolate = _interpolate_numpy if on_cpu else _interpolate_torch
+        y_hat, flag = interpolate(grid_y, grid_empty, qs, lo, step)  # (Q,), (Q,)
     empty = torch.zeros_like(flag)
     if bool(flag.any()):  # next to an empty grid point: answer exactly, with the rule
         exact = nadaraya_watson_fast(targets[flag], xs, ys, kernel, a)
@@ -257,19 +258,23 @@ def nw_binned(
     )
 
 
-def _interpolate(grid_y, grid_empty, q, lo: float, step: float):
+def _interpolate_torch(grid_y, grid_empty, q, lo: float, step: float):
     """grid_y (G,) on lo + step * g, linearly interpolated at q (Q,) inside the grid, and
-    (Q,) whether either grid point around each query is empty. On the CPU in blocks of
-    _BIN_BLOCK queries (two lookups in (G-1,) tables per query, no (Q,) temporaries)."""
+    (Q,) whether either grid point around each query is empty."""
     size = grid_y.shape[0]
-    edge_empty = grid_empty[:-1] | grid_empty[1:]  # (G-1,) per grid interval
-    if q.device.type != "cpu":
-        pos = (q - lo) / step  # (Q,)
-        left = pos.floor().clamp_(0, size - 2)
-        frac = (pos - left).clamp_(0.0, 1.0)
-        li = left.long()
-        return grid_y[li] * (1.0 - frac) + grid_y[li + 1] * frac, edge_empty[li]
-    qn, gy, edges = q.numpy(), grid_y.numpy(), edge_empty.numpy()
+    pos = (q - lo) / step  # (Q,)
+    left = pos.floor().clamp_(0, size - 2)
+    frac = (pos - left).clamp_(0.0, 1.0)
+    li = left.long()
+    return grid_y[li] * (1.0 - frac) + grid_y[li + 1] * frac, grid_empty[li] | grid_empty[li + 1]
+
+
+def _interpolate_numpy(grid_y, grid_empty, q, lo: float, step: float):
+    """The same on the CPU, in blocks of _BIN_BLOCK queries: two lookups in (G-1,) tables
+    per query (value and slope per grid interval), no (Q,) temporaries."""
+    size = grid_y.shape[0]
+    edges = (grid_empty[:-1] | grid_empty[1:]).numpy()  # (G-1,) an empty end per interval
+    qn, gy = q.numpy(), grid_y.numpy()
     slope = np.diff(gy)  # (G-1,) per grid interval
     n, b, inv = qn.shape[0], max(1, min(_BIN_BLOCK, qn.shape[0])), 1.0 / step
     pos, whole, part = np.empty(b), np.empty(b), np.empty(b, gy.dtype)  # (B,)
@@ -363,16 +368,21 @@ def _taps(kernel, a: float, step: float, reach: int, dtype, device) -> torch.Ten
     return torch.cat([half.flip(0), half[1:]])  # (2L+1,)
 
 
-def _conv_direct(signal: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
-    """(C, G) signals convolved with symmetric taps (2L+1,), same length out: on the CPU by
-    np.convolve (O(G L)), elsewhere as one product with the (G, G) banded Toeplitz matrix
+def _conv_numpy(signal: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """(C, G) signals convolved with symmetric taps (2L+1,), same length out, on the CPU:
+    np.convolve, O(G L)."""
+    size = signal.shape[-1]
+    reach = (taps.shape[0] - 1) // 2
+    t = taps.numpy()
+    rows = [np.convolve(row, t)[reach : reach + size] for row in signal.numpy()]
+    return torch.from_numpy(np.stack(rows))  # (C, G)
+
+
+def _conv_toeplitz(signal: torch.Tensor, taps: torch.Tensor) -> torch.Tensor:
+    """The same on an accelerator: one product with the (G, G) banded Toeplitz matrix
     T[g, j] = taps[g - j + L] (zero off the band)."""
     size = signal.shape[-1]
     reach = (taps.shape[0] - 1) // 2
-    if signal.device.type == "cpu":
-        t = taps.numpy()
-        rows = [np.convolve(row, t)[reach : reach + size] for row in signal.numpy()]
-        return torch.from_numpy(np.stack(rows))  # (C, G)
     pos = torch.arange(size, device=signal.device)
     offset = pos[:, None] - pos[None, :]  # (G, G) g - j
     inside = offset.abs() <= reach

@@ -36,14 +36,18 @@ def _loop_binning(x, y, start, step, size):
     return np.array(counts), np.array(sums)
 
 
-@pytest.mark.parametrize("block", [7, 1 << 15])
-def test_blocked_binning_matches_a_loop_across_blocks(monkeypatch, block):
-    monkeypatch.setattr(nb, "_BIN_BLOCK", block)  # 7: many blocks and a short last one
+@pytest.mark.parametrize(
+    "binning,block",
+    [(nwcore.linear_binning, 7), (nwcore.linear_binning, 1 << 15), (nb._linear_binning_torch, 0)],
+)
+def test_blocked_binning_matches_a_loop_across_blocks(monkeypatch, binning, block):
+    # 7: many blocks and a short last one; the torch path (accelerators) has no blocks
+    monkeypatch.setattr(nb, "_BIN_BLOCK", block)
     rng = np.random.default_rng(3)
     x = np.concatenate([rng.uniform(0.0, 2.0, 300), [0.0, 2.0, 0.5, 1.5]])  # ends, nodes
     y = rng.normal(size=x.shape[0])
     for size in (2, 5, 41):
-        counts, sums = nwcore.linear_binning(
+        counts, sums = binning(
             torch.from_numpy(x), torch.from_numpy(y), 0.0, 2.0 / (size - 1), size
         )
         want_c, want_s = _loop_binning(x.tolist(), y.tolist(), 0.0, 2.0 / (size - 1), size)
@@ -89,13 +93,14 @@ def test_taps_are_the_kernel_at_every_offset_with_only_zeros_left_out(kernel, h_
     assert kept[0] != 0.0  # cut at the last nonzero offset, not before
 
 
+@pytest.mark.parametrize("conv", [nb._conv_numpy, nb._conv_toeplitz])  # CPU, accelerator
 @pytest.mark.parametrize("size,reach", [(2, 1), (9, 3), (50, 49), (50, 80), (401, 120)])
-def test_direct_convolution_matches_a_double_loop(size, reach):
+def test_direct_convolution_matches_a_double_loop(conv, size, reach):
     rng = np.random.default_rng(size + reach)
     signal = rng.normal(size=(2, size))
     half = rng.uniform(0.1, 1.0, reach + 1)
     taps = np.concatenate([half[::-1], half[1:]])  # symmetric (2L+1,)
-    got = nb._conv_direct(torch.from_numpy(signal), torch.from_numpy(taps)).numpy()
+    got = conv(torch.from_numpy(signal), torch.from_numpy(taps)).numpy()
     want = np.zeros_like(signal)
     for c in range(2):
         for g in range(size):
@@ -126,9 +131,14 @@ def test_keys_on_grid_nodes_give_the_exact_fit_with_empty_windows(kernel, h):
         assert bool(fit.empty.any())  # the gap was exercised
 
 
-@pytest.mark.parametrize("block", [7, 1 << 15])
-def test_blocked_interpolation_matches_np_interp_and_flags_empty_neighbours(monkeypatch, block):
-    monkeypatch.setattr(nb, "_BIN_BLOCK", block)
+@pytest.mark.parametrize(
+    "interpolate,block",
+    [(nb._interpolate_numpy, 7), (nb._interpolate_numpy, 1 << 15), (nb._interpolate_torch, 0)],
+)
+def test_interpolation_matches_np_interp_and_flags_empty_neighbours(
+    monkeypatch, interpolate, block
+):
+    monkeypatch.setattr(nb, "_BIN_BLOCK", block)  # the CPU's blocks; the torch path has none
     rng = np.random.default_rng(7)
     size, lo, step = 23, -1.5, 0.25
     grid = lo + step * np.arange(size)
@@ -136,7 +146,7 @@ def test_blocked_interpolation_matches_np_interp_and_flags_empty_neighbours(monk
     empty = np.zeros(size, bool)
     empty[[4, 5, 17]] = True
     q = np.concatenate([rng.uniform(grid[0], grid[-1], 200), grid, [grid[0], grid[-1]]])
-    y_hat, flag = nb._interpolate(
+    y_hat, flag = interpolate(
         torch.from_numpy(grid_y), torch.from_numpy(empty), torch.from_numpy(q), lo, step
     )
     np.testing.assert_allclose(y_hat.numpy(), np.interp(q, grid, grid_y), rtol=0, atol=1e-12)
