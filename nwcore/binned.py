@@ -39,7 +39,8 @@ from nwcore.kernels import as_kernel, kernel_value
 
 __all__ = ["BinnedResult", "nw_binned", "linear_binning"]
 
-# Direct convolution up to this grid size (a G x G matrix product, 32 MB at most), FFT
+# Direct convolution up to this grid size (np.convolve on the CPU, 1.9 ms at G = 2048 with
+# the widest kernel; a G x G matrix product elsewhere, 32 MB at most), FFT
 # above: both are exact convolutions; direct keeps zero sums exactly zero and tiny Gaussian
 # tails accurate.
 _DIRECT_GRID = 2048
@@ -109,7 +110,8 @@ _BIN_BLOCK = 1 << 15
 def _linear_binning_numpy(x, y, start, step, size):
     """The CPU binning, x within [start, start + step (size - 1)]: in blocks of _BIN_BLOCK
     points, two scatter-adds per block of complex pairs (1 + i y and f + i f y at each left
-    grid point), which costs little more than one real scatter each."""
+    grid point), which costs little more than one real scatter each. numpy is single-threaded:
+    it never waits on a busy torch thread pool."""
     xn, yn = x.detach().numpy(), y.detach().numpy()
     n, inv = xn.shape[0], 1.0 / step
     b = max(1, min(_BIN_BLOCK, n))
