@@ -24,6 +24,7 @@ that costs one sort of the keys, and only when it happens. Never a NaN.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from dataclasses import dataclass
@@ -121,7 +122,7 @@ def _linear_binning_numpy(x, y, start, step, size):
     f_fy = np.empty(b, np.complex128)  # (B,) f + i f y, f the share that goes right
     n_y = np.zeros(size, np.complex128)  # (G,) per left point: count + i sum y
     f_y = np.zeros(size, np.complex128)  # (G,) sum f + i sum f y
-    with np.errstate(invalid="ignore"):  # y = inf: NaN sums (0 * inf), which the caller checks
+    with np.errstate(invalid="ignore", over="ignore"):  # inf/NaN sums: the caller checks them
         for i in range(0, n, b):
             xb, yb = xn[i : i + b], yn[i : i + b]
             k = xb.shape[0]
@@ -236,6 +237,13 @@ def nw_binned(
     grid_empty = den <= floor
     grid_y = num / torch.where(grid_empty, torch.ones_like(den), den)  # (G,)
     den = torch.where(grid_empty, torch.zeros_like(den), den)
+    if not bool(torch.isfinite(grid_y).all()):  # y near the float's limit: its sums overflowed
+        check_finite(ys, "y")  # (a NaN or inf in y is refused here)
+        scale = float(ys.abs().max())  # NW is linear in y: pool y / scale, scale back
+        with warnings.catch_warnings():  # the first pass has warned already
+            warnings.simplefilter("ignore")
+            fit = nw_binned(xs, ys / scale, qs, kernel, a, grid_size=size, convolution=conv)
+        return dataclasses.replace(fit, y_hat=fit.y_hat * scale, grid_y=fit.grid_y * scale)
 
     targets = grid if qs is None else qs
     if qs is None:

@@ -190,3 +190,19 @@ def test_huge_finite_y_is_not_refused():
     y = torch.full((100,), 1e307, dtype=torch.float64)
     fit = nwcore.nw_binned(x, y, None, "gaussian", 200.0)  # kernel sums ~1.3: no overflow
     np.testing.assert_allclose(fit.y_hat.numpy(), 1e307, rtol=1e-12)
+
+
+@pytest.mark.parametrize("queries", [None, 50])
+def test_y_near_the_float_limit_whose_sums_overflow_pools_as_scaled_y(queries):
+    """y = +-1.7e308: the binned sums overflow (inf - inf = NaN). NW is linear in y, so the
+    fit must be the fit of y / 1.7e308 times 1.7e308: finite, never NaN, no warning."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(10_000, dtype=torch.float64, generator=gen)
+    y = torch.rand(10_000, generator=gen, dtype=torch.float64).lt(0.5).to(torch.float64) * 2 - 1
+    q = None if queries is None else torch.rand(queries, dtype=torch.float64, generator=gen)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = nwcore.nw_binned(x, y * 1.7e308, q, "gaussian", 20.0)
+    unit = nwcore.nw_binned(x, y, q, "gaussian", 20.0)
+    assert bool(torch.isfinite(fit.y_hat).all()) and bool(torch.isfinite(fit.grid_y).all())
+    np.testing.assert_allclose(fit.y_hat.numpy(), unit.y_hat.numpy() * 1.7e308, rtol=1e-12)
