@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -161,7 +161,22 @@ def loo_bandwidth(
     """
     kernel = as_kernel(kernel)
     xs, ys = _check_xy(x, y, kernel)
-    return _search(xs, ys, kernel, callback, rtol)
+    # The optimum does not depend on y's scale: search with y / 2^k (|y| about 1, exact in
+    # floating point), so squared errors of y near 1e154 or beyond cannot overflow.
+    unit = _power_of_two_scale(ys)
+    report = None if callback is None else (lambda i, v, w: callback(i, v * unit * unit, w))
+    found = _search(xs, ys / unit, kernel, report, rtol)
+    return replace(
+        found,
+        loss=found.loss * unit * unit,
+        losses=tuple(v * unit * unit for v in found.losses),
+    )
+
+
+def _power_of_two_scale(y: torch.Tensor) -> float:
+    """2^k nearest max |y| (1 for y = 0): dividing by it changes no digit."""
+    top = float(y.abs().max())
+    return 2.0 ** math.frexp(top)[1] if top > 0 else 1.0
 
 
 def loo_bandwidth_binned(
@@ -303,7 +318,13 @@ def _search(xs, ys, kernel, callback, rtol) -> BandwidthSearch:
 
 
 def _result(exact: dict[float, float], losses: list[float]) -> BandwidthSearch:
-    best_log_h = min(exact, key=lambda g: (exact[g], g))
+    finite = {g: v for g, v in exact.items() if math.isfinite(v)}  # a NaN never compares
+    if not finite:
+        raise NWError(
+            "the leave-one-out error is NaN/inf at every bandwidth tried: check that y is "
+            "finite and not near the float's limit (rescale y, e.g. to its standard deviation)"
+        )
+    best_log_h = min(finite, key=lambda g: (finite[g], g))
     h = math.exp(best_log_h)
     return BandwidthSearch(
         h=h, w=1.0 / h, loss=exact[best_log_h], evaluations=len(losses), losses=tuple(losses)

@@ -68,3 +68,16 @@ def test_rules_refuse_degenerate_x(x, message):
 def test_loo_bandwidth_refuses_constant_x():
     with pytest.raises(NWError, match="all x are equal"):
         nwcore.loo_bandwidth([1.0, 1.0, 1.0, 1.0], [1.0, 2.0, 3.0, 4.0])
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "boxcar", "epanechnikov"])
+@pytest.mark.parametrize("scale", [1e154, 1e-150])
+def test_loo_bandwidth_does_not_depend_on_the_scale_of_y(kernel, scale):
+    """y in the 1e154s (squared errors overflow) or the 1e-150s (near underflow): the same
+    optimum as for y itself, and the loss scaled by scale^2."""
+    g = torch.Generator().manual_seed(4)
+    x = torch.rand(150, dtype=torch.float64, generator=g) * 3
+    y = x.cos() + 0.3 * torch.randn(150, dtype=torch.float64, generator=g)
+    base, big = nwcore.loo_bandwidth(x, y, kernel), nwcore.loo_bandwidth(x, y * scale, kernel)
+    assert big.h == pytest.approx(base.h, rel=1e-9)
+    assert big.loss / scale / scale == pytest.approx(base.loss, rel=1e-9)
