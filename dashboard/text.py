@@ -559,6 +559,7 @@ TEXT: dict[str, str] = {
     # --- the live w view (issue 12, live-speed) ---
     "live_heading": "Live view: drag w inside the chart (computed in your browser)",
     "live_title_w": "live w",
+    "live_slider": "log10(w / sidebar w) ",
     "live_series": "nonparametric (live w)",
     "live_caption": (
         "Drag the log10 w slider under the chart: the curve and its attention heatmap follow "

@@ -485,6 +485,7 @@ TEXT_ZH: dict[str, str] = {
     # --- the live w view (issue 12, live-speed) ---
     "live_heading": "实时视图：在图中拖动 w（在你的浏览器中计算）",
     "live_title_w": "实时 w",
+    "live_slider": "log10(w / 侧栏 w) ",
     "live_series": "非参数（实时 w）",
     "live_caption": (
         "拖动图下方的 log10 w 滑块：曲线和注意力热图会立即跟着变化，全部在你的浏览器中计算，"
