@@ -35,7 +35,10 @@ from dashboard.text import current_lang, t
 # keys x queries computed per event; above this the keys are binned. Measured with
 # tests/bench/live.py (headless Chromium, 2 cores): see tests/bench/results/live-*.md.
 MAX_LIVE_CELLS = 60 * 50
-HEAT_CELLS = 25 * 50  # heatmap rects drawn per event; more query rows are thinned for display
+# heatmap rects drawn per event (more query rows are thinned for display): the heatmap is most
+# of the cost of an event (kernel, sum, weight and five encoders per rect), so 13 rows of 50
+# keys (measured: half the rows, half the time; tests/bench/results/live-*.md)
+HEAT_CELLS = 13 * 50
 OVERLAP = 1.25  # heatmap rects reach a quarter into the next one (drawn over it): no seams
 S_SPAN = (-2.5, 2.5)  # the slider: s = log10(w / w0), decades either side of the sidebar w
 # y axes drawn inside the plot, their title above it: with width="stretch" Streamlit gives each

@@ -29,9 +29,11 @@ EMBED_PRELUDE = """async ([spec, logws]) => {
     performance.getEntriesByType('resource').map(r => r.name));
   const here = js.find(s => /\\/static\\/js\\/[^/]*\\.js$/.test(s));
   const path = here.replace(/[^/]*$/, '@LOADER');
-  const {embed} = await (await import(path)).t();
+  const {embed, expressionInterpreter} = await (await import(path)).t();
   const div = document.createElement('div'); document.body.appendChild(div);
-  const res = await embed(div, spec, {actions: false});
+  // Streamlit's own embed options (ArrowVegaLiteChart): the CSP-safe interpreter, no eval
+  const opts = {actions: false, ast: true, expr: expressionInterpreter, defaultStyle: false};
+  const res = await embed(div, spec, opts);
 """.replace("@LOADER", LOADER)
 
 # Embed once and keep the view as window.liveViews[key]; a sweep then reuses it.
@@ -52,7 +54,7 @@ SWEEP_JS = """async ([key, logws]) => {
   await frame();
   for (const lw of logws) {
     const t0 = performance.now();
-    await view.signal('logw', lw).runAsync();
+    await view.signal('s', lw).runAsync();
     work.push(performance.now() - t0);
     await frame();
     screen.push(performance.now() - t0);
@@ -79,9 +81,9 @@ def _spec(n_keys: int, n_q: int, renderer: str = "canvas") -> tuple[dict, bool, 
     y = 2 * np.sin(x) + x**0.8 + rng.normal(0, 0.5, n_keys)
     q = np.linspace(0, 5, n_q)
     fixed = {"average": np.full(n_q, y.mean())}
-    spec, binned, stride = live.live_spec(q, x, y, "gaussian", 1.0, fixed, ("x", "y", "live"))
+    spec, binned, stride = live.live_chart(q, x, y, "gaussian", 1.0, fixed, ("x", "y", "live"))
     spec["usermeta"]["embedOptions"]["renderer"] = renderer
-    return spec, binned, stride
+    return live.embeddable(spec), binned, stride
 
 
 def run(quick: bool, device: str) -> tuple[str, dict[str, Any]]:
@@ -103,7 +105,7 @@ def run(quick: bool, device: str) -> tuple[str, dict[str, Any]]:
             spec, binned, stride = _spec(n_keys, n_q, renderer)
             page.evaluate(SETUP_JS, [spec, label])
             info[label] = (n_keys, n_q, binned, stride, renderer)
-        lo, hi = np.log10(1e-2 / 5), np.log10(1e3 / 5)
+        lo, hi = live.S_SPAN  # s = log10(w / sidebar w)
         # rounds interleave the cases, so every case sees the same load (2 cores, shared)
         for r in range(rounds):
             logws = list(np.random.default_rng(r).uniform(lo, hi, per_round + 2))
