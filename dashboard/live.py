@@ -1,10 +1,10 @@
 """The live view: NW pooling computed in the browser while an in-chart w slider moves.
 
 Pure functions build the data (named datasets, every w-independent column precomputed) and
-a spec that depends only on the labels, the language, which server curves are drawn and the
-sidebar w: a click elsewhere on the page (Kernel, seed, n_train, Dataset) swaps the datasets
-of the drawn view instead of building a new one. The slider moves s = log10(w / w0) over the
-fixed S_SPAN around the sidebar w0; the kernel and the axes' domains come from a one-row
+a spec that depends only on the labels, the language and which server curves are drawn: a
+click elsewhere on the page (Kernel, seed, n_train, Dataset, w) swaps the datasets of the
+drawn view instead of building a new one. The slider moves s = log10(w / w0) over the fixed
+S_SPAN around the sidebar w0; w0, the kernel and the axes' domains come from a one-row
 dataset, read by expressions.
 
 Per event the browser evaluates the kernel once per cell, sums it per query (one aggregate)
@@ -118,7 +118,7 @@ def live_table(q: np.ndarray, x: np.ndarray, y: np.ndarray, stride: int = 1) -> 
 def start_w(x: np.ndarray, w: float) -> float:
     """The w the slider starts at (s = 0): the sidebar's |w|; for w = 0 (every kernel flat)
     the low end of the data's scale, 0.01 / spread, so the slider can move it."""
-    return abs(w) or 1e-2 / (float(np.ptp(x)) or 1.0)
+    return float(abs(w)) or 1e-2 / (float(np.ptp(x)) or 1.0)
 
 
 def live_data(
@@ -126,16 +126,19 @@ def live_data(
     x: np.ndarray,
     y: np.ndarray,
     kernel: str,
+    w: float,
     fixed: dict[str, np.ndarray],
 ) -> tuple[dict[str, pd.DataFrame], bool, int]:
     """The live chart's datasets, whether the keys were binned to stay live, the heat stride.
 
-    q (Q,), x (K,), y (K,) numpy; fixed: series name -> (Q,) curve drawn unchanged (average,
-    parametric). Datasets: cells (Q*K rows, what the curve sums), heat (the shown rows' cells,
-    with their rects in [0, 1] x [0, 1]), rows (one per shown row: its band, for hover and the
-    carry click), queries (Q: x, nearest-key value, heatmap row, hover strip), fixed (the
-    server's curves) and meta (one row: the kernel's index, the axes' domains).
+    q (Q,), x (K,), y (K,) numpy; w the sidebar's w (the slider's s = 0); fixed: series name
+    -> (Q,) curve drawn unchanged (average, parametric). Datasets: cells (Q*K rows, what the
+    curve sums), heat (the shown rows' cells, their rects in [0, 1] x [0, 1]), rows (one per
+    shown row: its band, for hover and the carry click), queries (Q: x, nearest-key value,
+    heatmap row, hover strip), fixed (the server's curves) and meta (one row: the kernel's
+    index, w0, the axes' domains).
     """
+    w0 = start_w(x, w)
     binned = len(q) * len(x) > MAX_LIVE_CELLS
     if binned:
         x, y = bin_keys(x, y, max(2, MAX_LIVE_CELLS // len(q)))
@@ -152,6 +155,7 @@ def live_data(
     # NW y_hat is a convex combination of y: a fixed y domain, so no axis is laid out per event
     ys = np.concatenate([y, *fixed.values()])
     meta = {
+        "w0": w0,
         "kid": list(KERNEL_EXPR).index(kernel),
         "x_lo": float(q.min()),
         "x_hi": float(q.max()),
@@ -341,10 +345,7 @@ def _template(labels: tuple[str, str, str], series: tuple[str, ...], lang: str) 
             }
         },
         "params": [
-            {  # the only value in the spec: the sidebar w (see live_spec)
-                "name": "w0",
-                "value": 1,
-            },
+            {"name": "w0", "expr": _meta("w0", 1)},
             {
                 "name": "s",
                 "value": 0,
@@ -372,17 +373,18 @@ def _template(labels: tuple[str, str, str], series: tuple[str, ...], lang: str) 
     return json.dumps(spec)
 
 
-def live_spec(labels: tuple[str, str, str], series: tuple[str, ...], w0: float) -> dict:
+def live_spec(labels: tuple[str, str, str], series: tuple[str, ...], view: int = 0) -> dict:
     """The live chart's Vega-Lite spec, without its datasets (see live_data).
 
-    The slider starts at w0 (the sidebar w), the one number in the spec: Vega-Lite gives a
-    param bound to an input its expression once, at init, before Streamlit inserts the
-    datasets (and Streamlit drops vega-embed's `patch` option), so a start read from data
-    cannot work. A new sidebar w therefore builds a new view (the slider back at 0, the new
-    w); every other click swaps the data and keeps the slider where the user left it.
+    The slider moves s = log10(w / w0), w0 the sidebar w (from the data), and starts at 0. A
+    start read from the data cannot work: Vega-Lite gives a param bound to an input its
+    expression once, at init, before Streamlit inserts the datasets, and Streamlit drops
+    vega-embed's `patch` option. So a click elsewhere (Kernel, seed, the sidebar w) keeps the
+    view and the slider's offset from the sidebar w; `view` counts the carry clicks: after
+    one the sidebar w is the live w, and a new view puts the slider back at 0 (no jump).
     """
     spec = json.loads(_template(labels, series, current_lang()))
-    spec["params"][0]["value"] = w0
+    spec["usermeta"]["view"] = view
     return spec
 
 
@@ -394,11 +396,12 @@ def live_chart(
     w: float,
     fixed: dict[str, np.ndarray],
     labels: tuple[str, str, str],
+    view: int = 0,
 ) -> tuple[dict, bool, int]:
     """The spec with its datasets (frames) for st.vega_lite_chart, whether the keys were
     binned, and the heatmap's stride."""
-    datasets, binned, stride = live_data(q, x, y, kernel, fixed)
-    spec = live_spec(labels, tuple(n for n in SERIES_COLORS if n in fixed), start_w(x, w))
+    datasets, binned, stride = live_data(q, x, y, kernel, w, fixed)
+    spec = live_spec(labels, tuple(n for n in SERIES_COLORS if n in fixed), view)
     spec["datasets"] = datasets
     return spec, binned, stride
 
@@ -417,6 +420,7 @@ def _carry_w() -> None:
     picked = st.session_state["live_chart"]["selection"].get("carry") or []
     if picked:
         st.session_state["w_exact"] = f"{float(picked[0]['w']):.4g}"
+        st.session_state["live_view"] = st.session_state.get("live_view", 0) + 1
 
 
 def section(
@@ -430,7 +434,8 @@ def section(
     """The live chart, what it computes, and a click that carries the explored w back."""
     st.markdown(f"**{t('live_heading')}**")
     labels = (t("f_x"), t("f_y"), t("live_series"))
-    spec, binned, stride = live_chart(q, x, y, kernel, w, fixed, labels)
+    view = st.session_state.get("live_view", 0)
+    spec, binned, stride = live_chart(q, x, y, kernel, w, fixed, labels, view)
     st.vega_lite_chart(
         spec=spec,
         key="live_chart",
