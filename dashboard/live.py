@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts import HEAT_SCHEME, SERIES_COLORS
+from dashboard.charts import HEAT_SCHEME, SERIES_COLORS, _label_expr
 from dashboard.text import current_lang, t
 
 # keys x queries computed per event; above this the keys are binned. Measured with
@@ -200,7 +200,13 @@ def _template(labels: tuple[str, str, str], series: tuple[str, ...], lang: str) 
             "domain": names,
             "range": [SERIES_COLORS["nonparametric"]] + [SERIES_COLORS[n] for n in series],
         },
-        "legend": {"title": None, "orient": "bottom", "columns": 2},
+        # the server's series by their translated names (the data keep the keys)
+        "legend": {
+            "title": None,
+            "orient": "bottom",
+            "columns": 2,
+            "labelExpr": _label_expr(series),
+        },
     }
     x_enc = {
         "field": "xq",

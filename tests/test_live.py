@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 from streamlit.testing.v1 import AppTest
 
-from dashboard import live
+from dashboard import live, text
+from dashboard.text_zh import TEXT_ZH
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
 LABELS = ("x", "y", "live")
@@ -131,3 +133,30 @@ def test_page_clicks_keep_the_live_spec_and_swap_its_data() -> None:
     meta = pa.ipc.open_stream(seen["live_meta"]).read_pandas().iloc[0]
     assert list(live.KERNEL_EXPR)[int(meta.kid)] == "epanechnikov"
     assert meta.w0 == at.select_slider(key="w").value  # the slider starts at the sidebar w
+
+
+def test_zh_translates_the_titles_not_the_data() -> None:
+    """The live chart in Chinese: translated slider, title and axis titles; the same datasets."""
+    got = {}
+    for lang in ("en", "zh"):
+        at = AppTest.from_file(APP, default_timeout=120)
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception, at.exception
+        chart = _live_element(at)
+        frames = {
+            d.name: pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets
+        }
+        got[lang] = (json.loads(chart.proto.spec), frames)
+    table = {"en": text.TEXT, "zh": TEXT_ZH}
+    for lang, (spec, _) in got.items():
+        dumped = json.dumps(spec, ensure_ascii=False)
+        for key in ("live_slider", "live_title_w", "live_series", "heat_axis_key", "f_weight"):
+            assert table[lang][key] in dumped, (lang, key)
+    assert TEXT_ZH["live_slider"] != text.TEXT["live_slider"]
+    zh_spec = json.dumps(got["zh"][0], ensure_ascii=False)
+    assert TEXT_ZH["series_average"] in zh_spec and TEXT_ZH["series_parametric"] in zh_spec
+    (_, en), (_, zh) = got["en"], got["zh"]
+    assert en.keys() == zh.keys()
+    for name in en:
+        pd.testing.assert_frame_equal(en[name], zh[name])
