@@ -26,6 +26,7 @@ from tests.conftest import (
     query,
     settle,
     share_link,
+    sidebar_widget,
     wait_for,
     wait_for_alt,
 )
@@ -222,3 +223,28 @@ def test_hovering_a_query_highlights_its_heatmap_row(page) -> None:
             seen.append(picked[0])
     assert seen == list(range(0, len(q), stride)), seen
     page.evaluate("() => { const v = window.hoverView; v.container().remove(); v.finalize(); }")
+
+
+def test_a_kernel_click_keeps_the_drawn_view_and_the_slider(server, browser) -> None:
+    """Kernel changed in the sidebar: Streamlit swaps the live chart's data in the drawn view
+    (the same canvas element, the slider where the user left it), not a new view."""
+    page = open_page(browser, server)
+    try:
+        chart = _live_chart(page)
+        chart.scroll_into_view_if_needed()
+        slider = chart.locator("input[type=range]")
+        slider.evaluate(
+            "el => { el.value = 1.2; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+        )
+        moved = slider.input_value()
+        chart.locator("canvas").first.evaluate("c => { c.dataset.before = 'yes'; }")
+        sidebar_widget(page, "stSelectbox", "Kernel").click()
+        page.get_by_role("option", name="boxcar", exact=True).click()
+        wait_for_alt(page, "kernel boxcar")
+        settle(page)
+        canvas = _live_chart(page).locator("canvas").first
+        assert canvas.get_attribute("data-before") == "yes", "the live chart was drawn anew"
+        assert _live_chart(page).locator("input[type=range]").input_value() == moved
+        no_exception(page)
+    finally:
+        page.context.close()
