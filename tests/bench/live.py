@@ -70,7 +70,7 @@ FRAME_MS = 1000 / 60
 # by SVG (what Streamlit picks for this chart unless the spec asks for canvas): the profile.
 CASES = [
     ("default (book)", 50, 50, "canvas"),
-    ("live max", 150, 60, "canvas"),
+    ("live max", 60, 50, "canvas"),
     ("300 x 200, binned", 300, 200, "canvas"),
     ("default, no renderer", 50, 50, "none"),
     ("default, SVG", 50, 50, "svg"),
