@@ -33,7 +33,8 @@ from dashboard.charts import HEAT_SCHEME, SERIES_COLORS, _label_expr
 from dashboard.text import current_lang, t
 
 # keys x queries computed per event; above this the keys are binned. Measured with
-# tests/bench/live.py (headless Chromium, 2 cores): see tests/bench/results/live-*.md.
+# tests/bench/live.py (headless Chromium, 2 cores, load ~1): 3,000 cells p50 ~12 ms; 6,000
+# 29 ms and 9,000 31-38 ms (target p50 <= 33 ms), so 3,000 stays; results/live-*.md.
 MAX_LIVE_CELLS = 60 * 50
 # heatmap rects drawn per event (more query rows are thinned for display): the heatmap is most
 # of the cost of an event (kernel, sum, weight and five encoders per rect), so 13 rows of 50
