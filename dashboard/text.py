@@ -559,10 +559,12 @@ TEXT: dict[str, str] = {
     # --- the live w view (issue 12, live-speed) ---
     "live_heading": "Live view: drag w inside the chart (computed in your browser)",
     "live_title_w": "live w",
+    "live_slider": "log10(w / sidebar w) ",
     "live_series": "nonparametric (live w)",
     "live_caption": (
-        "Drag the log10 w slider under the chart: the curve and its attention heatmap follow "
-        "at once, computed in your browser, and nothing is sent to the server. Click the "
+        "Drag the slider under the chart (log10 of w over the sidebar w: 0 is the sidebar "
+        "w): the curve and its attention heatmap follow at once, computed in your browser, "
+        "and nothing is sent to the server; hover a query to pick out its heatmap row. Click the "
         "heatmap to use the w in the chart's title as the sidebar w (and in the link). Every "
         "other number on the page (metrics, bandwidth table, link, export) uses the sidebar "
         "w = {w}. Dashed: the server's average and (when trained) parametric curves, which "

@@ -34,7 +34,7 @@ def fit_chart(at: AppTest):
     charts = [
         c
         for c in at.get("vega_lite_chart")
-        if '"query"' in c.proto.spec and '"logw"' not in c.proto.spec
+        if '"query"' in c.proto.spec and '"live_cells"' not in c.proto.spec
     ]
     assert len(charts) == 1, "expected one fit chart with the linked query selection"
     return charts[0]

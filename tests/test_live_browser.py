@@ -26,6 +26,7 @@ from tests.conftest import (
     query,
     settle,
     share_link,
+    sidebar_widget,
     wait_for,
     wait_for_alt,
 )
@@ -37,7 +38,8 @@ pytestmark = [
 ]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
-# Embed a spec with Streamlit's vega-embed; return the curve (xq, y_hat, empty) at log10 w.
+# Embed a spec with Streamlit's vega-embed; return the curve (qi, y_hat, empty) at each slider
+# value s = log10(w / w0).
 EMBED_JS = (
     EMBED_PRELUDE
     + """  const nq = spec.usermeta.queries;
@@ -46,7 +48,7 @@ EMBED_JS = (
   });
   const out = [];
   for (const lw of logws) {
-    await res.view.signal('logw', lw).runAsync();
+    await res.view.signal('s', lw).runAsync();
     out.push(res.view.data(name).map(r => [r.qi, r.y_hat, r.empty]));
   }
   res.view.finalize(); div.remove();
@@ -88,17 +90,18 @@ def _data(kind: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def test_browser_curve_equals_nwcore(page, kernel: str, kind: str) -> None:
     q, x, y = _data(kind)
     fixed = {"average": np.full(len(q), y.mean())}
-    spec, binned, _ = live.live_spec(q, x, y, kernel, 1.0, fixed, ("x", "y", "live"))
+    w0 = 1 / float(np.ptp(x))  # the sidebar w the slider starts at
+    spec, binned, _ = live.live_chart(q, x, y, kernel, w0, fixed, ("x", "y", "live"))
     assert not binned
+    spec = live.embeddable(spec)
     spec["usermeta"]["queries"] = len(q)  # (Q,) rows: how the test finds the curve
-    lo, hi = live.w_range(x)
-    logws = list(np.linspace(lo, hi, 5))
+    logws = list(np.linspace(*live.S_SPAN, 5))
     curves = page.evaluate(EMBED_JS, [spec, logws])
     scale = float(np.abs(y).max())
     for lw, curve in zip(logws, curves, strict=True):
         got = np.array(sorted(curve))  # (Q, 3) by query index
         ref = nwcore.nadaraya_watson(
-            torch.tensor(q), torch.tensor(x), torch.tensor(y), kernel, 10.0**lw
+            torch.tensor(q), torch.tensor(x), torch.tensor(y), kernel, w0 * 10.0**lw
         )
         np.testing.assert_allclose(got[:, 1], ref.y_hat.numpy(), rtol=1e-6, atol=1e-6 * scale)
         np.testing.assert_array_equal(got[:, 2].astype(bool), ref.empty.numpy())
@@ -173,7 +176,7 @@ def test_slider_w_is_carried_into_the_sidebar_and_the_link(server, browser) -> N
             "(el, v) => { el.value = v; el.dispatchEvent(new Event('input', {bubbles: true})); }",
             str(lo + 0.8 * (hi - lo)),
         )
-        w = 10 ** float(slider.input_value())  # the value the range input snapped to
+        w = 10 ** float(slider.input_value())  # the value it snapped to, times the sidebar w 1
         assert "w = 1." in alt_text(page)  # the server's w is untouched by the drag
         box = chart.locator("canvas").first.bounding_box()
         page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] - 250)  # heatmap
@@ -184,6 +187,64 @@ def test_slider_w_is_carried_into_the_sidebar_and_the_link(server, browser) -> N
         wait_for_alt(page, f"w = {fmt(float(exact.input_value()))}.")  # the fit uses it
         link = query(share_link(page))
         assert float(link["w_exact"][0]) == pytest.approx(w, rel=1e-3), link  # the exact-w box
+        # a new view after the carry: its slider back at 0, i.e. at the carried (sidebar) w
+        slider = _live_chart(page).locator("input[type=range]")
+        wait_for(page, lambda: float(slider.input_value()) == 0.0, "the slider back at 0")
+        no_exception(page)
+    finally:
+        page.context.close()
+
+
+# Embed the spec, then report the canvas box; the caller moves the mouse, then reads the hover
+# selection's store (the heatmap rows it highlights) with HOVERED_JS.
+HOVER_SETUP_JS = (
+    EMBED_PRELUDE
+    + """  window.hoverView = res.view;
+  div.style.cssText = 'position: fixed; left: 0; top: 0; z-index: 2147483647; background: white';
+  const b = div.querySelector('canvas').getBoundingClientRect();
+  return [b.x, b.y, b.width, b.height];
+}"""
+)
+HOVERED_JS = "() => window.hoverView.data('row_store').map(t => t.values[0])"
+
+
+def test_hovering_a_query_highlights_its_heatmap_row(page) -> None:
+    """Sweep the pointer across the curve's plot: the hover picks each query's heatmap row
+    (the shown row at or above it), left to right, every shown row once."""
+    q, x, y = _data("clusters")
+    spec, _, stride = live.live_chart(q, x, y, "gaussian", 1.0, {}, ("x", "y", "live"))
+    assert stride > 1  # rows are thinned: a query maps to the shown row above it
+    left, top, width, _ = page.evaluate(HOVER_SETUP_JS, [live.embeddable(spec), []])
+    seen = []
+    for i in range(1, 200):
+        page.mouse.move(left + width * i / 200, top + 150)  # the middle of the curve's plot
+        picked = page.evaluate(HOVERED_JS)
+        if picked and (not seen or seen[-1] != picked[0]):
+            seen.append(picked[0])
+    assert seen == list(range(0, len(q), stride)), seen
+    page.evaluate("() => { const v = window.hoverView; v.container().remove(); v.finalize(); }")
+
+
+def test_a_kernel_click_keeps_the_drawn_view_and_the_slider(server, browser) -> None:
+    """Kernel changed in the sidebar: Streamlit swaps the live chart's data in the drawn view
+    (the same canvas element, the slider where the user left it), not a new view."""
+    page = open_page(browser, server)
+    try:
+        chart = _live_chart(page)
+        chart.scroll_into_view_if_needed()
+        slider = chart.locator("input[type=range]")
+        slider.evaluate(
+            "el => { el.value = 1.2; el.dispatchEvent(new Event('input', {bubbles: true})); }"
+        )
+        moved = slider.input_value()
+        chart.locator("canvas").first.evaluate("c => { c.dataset.before = 'yes'; }")
+        sidebar_widget(page, "stSelectbox", "Kernel").click()
+        page.get_by_role("option", name="boxcar", exact=True).click()
+        wait_for_alt(page, "kernel boxcar")
+        settle(page)
+        canvas = _live_chart(page).locator("canvas").first
+        assert canvas.get_attribute("data-before") == "yes", "the live chart was drawn anew"
+        assert _live_chart(page).locator("input[type=range]").input_value() == moved
         no_exception(page)
     finally:
         page.context.close()
