@@ -336,14 +336,14 @@ def _fit_template(
         f"{s_f}:N",
         scale=alt.Scale(domain=list(series), range=[SERIES_COLORS[s] for s in series]),
         legend=alt.Legend(
-            title=None, orient="top", columns=4, labelLimit=110, labelExpr=_label_expr(series)
+            title=None, orient="top", columns=4, labelLimit=110, labelExpr=label_expr(series)
         ),
     )
     # A second legend for the marks that are not curves: the training points, the crosses.
     # The crosses' entry is always there (the spec must not change when a window empties).
     markers = ["points", "empty"] if has_points else ["empty"]
     marker_legend = alt.Legend(
-        title=None, orient="bottom", labelLimit=160, labelExpr=_label_expr(markers)
+        title=None, orient="bottom", labelLimit=160, labelExpr=label_expr(markers)
     )
     marker_color = alt.Color(
         "marker:N",
@@ -531,7 +531,7 @@ def legend_name(key: str) -> str:
     return t("legend_empty") if key == "empty" else t(f"series_{key}")
 
 
-def _label_expr(keys: list[str] | tuple[str, ...]) -> str:
+def label_expr(keys: list[str] | tuple[str, ...]) -> str:
     """Vega expression showing each entry's translated name in the legend (data keep the key)."""
     expr = "datum.label"
     for name in reversed(keys):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard.charts import HEAT_SCHEME, SERIES_COLORS, _label_expr
+from dashboard.charts import HEAT_SCHEME, SERIES_COLORS, label_expr
 from dashboard.text import current_lang, t
 
 # keys x queries computed per event; above this the keys are binned. Measured with
@@ -206,7 +206,7 @@ def _template(labels: tuple[str, str, str], series: tuple[str, ...], lang: str) 
             "title": None,
             "orient": "bottom",
             "columns": 2,
-            "labelExpr": _label_expr(series),
+            "labelExpr": label_expr(series),
         },
     }
     x_enc = {
