@@ -1,6 +1,6 @@
 """The output directory: never remove what export did not write, and swap the package in whole.
 
-Rules (SPEC section 5, "never touch what is not ours"):
+Rules (the export contract: never touch a file that is not ours):
 - DIR missing or empty: the package is written there.
 - DIR holding an earlier export that is unchanged (its model_card.json lists its files with
   their sha256, and every one still matches): that export's files are replaced; any other

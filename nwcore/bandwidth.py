@@ -110,7 +110,10 @@ def loo_mse(x: Any, y: Any, kernel: str = "gaussian", w: Any = 1.0) -> float:
     kernel = as_kernel(kernel)
     xs, ys = _check_xy(x, y, kernel)
     w = as_real(w, "w", hint="give the kernel width as a number, e.g. w=1.0")
-    return float(_LooObjective(xs, ys, kernel)(w))
+    # in the standard units of loo_bandwidth: x near 1e300 or 1e-300 squares inside range
+    y_unit = _power_of_two_scale(ys)
+    (s1, s2), x_std = _standard_x(xs)
+    return float(_LooObjective(x_std, ys / y_unit, kernel)(w * s1 * s2)) * y_unit * y_unit
 
 
 @dataclass(frozen=True)
@@ -161,22 +164,52 @@ def loo_bandwidth(
     """
     kernel = as_kernel(kernel)
     xs, ys = _check_xy(x, y, kernel)
-    # The optimum does not depend on y's scale: search with y / 2^k (|y| about 1, exact in
-    # floating point), so squared errors of y near 1e154 or beyond cannot overflow.
-    unit = _power_of_two_scale(ys)
-    report = None if callback is None else (lambda i, v, w: callback(i, v * unit * unit, w))
-    found = _search(xs, ys / unit, kernel, report, rtol)
+    # The search runs in standard units: the optimum moves with x's offset and scale (h in
+    # units of x) and not at all with y's scale. y / 2^k and x centred then divided by 2^k
+    # (both of size about 1; a power of two changes no digit) keep squared errors and
+    # squared distances of data near 1e-300 or 1e300 inside floating point.
+    y_unit = _power_of_two_scale(ys)
+    x_unit, x_std = _standard_x(xs)
+
+    def back(search_w: float) -> float:
+        return search_w / x_unit[1] / x_unit[0]
+
+    report = None
+    if callback is not None:
+        report = lambda i, v, w: callback(i, v * y_unit * y_unit, back(w))  # noqa: E731
+    found = _search(x_std, ys / y_unit, kernel, report, rtol)
+    h = found.h * x_unit[1] * x_unit[0]
+    if not math.isfinite(h) or h <= 0.0:
+        raise NWError(
+            f"the best bandwidth ({found.h:g} x {x_unit[1]:g} x {x_unit[0]:g}) is outside "
+            "floating point: x spans too wide a range; rescale x (e.g. x / 1e300)"
+        )
     return replace(
         found,
-        loss=found.loss * unit * unit,
-        losses=tuple(v * unit * unit for v in found.losses),
+        h=h,
+        w=back(found.w),
+        loss=found.loss * y_unit * y_unit,
+        losses=tuple(v * y_unit * y_unit for v in found.losses),
     )
 
 
 def _power_of_two_scale(y: torch.Tensor) -> float:
-    """2^k nearest max |y| (1 for y = 0): dividing by it changes no digit."""
+    """2^k with max |y| in [2^k, 2^(k+1)) (1 for y = 0): dividing by it changes no digit."""
     top = float(y.abs().max())
-    return 2.0 ** math.frexp(top)[1] if top > 0 else 1.0
+    return math.ldexp(1.0, math.frexp(top)[1] - 1) if top > 0 else 1.0
+
+
+def _standard_x(x: torch.Tensor) -> tuple[tuple[float, float], torch.Tensor]:
+    """((s1, s2), (x / s1 - centre) / s2): centred on the midrange of each column, |.| < 2.
+
+    s1 brings x near 1 before anything is added (no overflow near 1e308, no subnormals near
+    1e-308), s2 brings the spread near 1; both powers of two."""
+    s1 = _power_of_two_scale(x)
+    x1 = x / s1
+    centre = (x1.amax(dim=0) + x1.amin(dim=0)) / 2  # () or (D,); |x1| < 2, no overflow
+    x2 = x1 - centre
+    s2 = _power_of_two_scale(x2)
+    return (s1, s2), x2 / s2
 
 
 def loo_bandwidth_binned(

@@ -81,3 +81,29 @@ def test_loo_bandwidth_does_not_depend_on_the_scale_of_y(kernel, scale):
     base, big = nwcore.loo_bandwidth(x, y, kernel), nwcore.loo_bandwidth(x, y * scale, kernel)
     assert big.h == pytest.approx(base.h, rel=1e-9)
     assert big.loss / scale / scale == pytest.approx(base.loss, rel=1e-9)
+
+
+@pytest.mark.parametrize("kernel", ["gaussian", "boxcar", "epanechnikov", "triangular"])
+@pytest.mark.parametrize("scale", [1e300, 1e155, 1e-40, 1e-300])
+def test_loo_bandwidth_and_loo_mse_follow_the_scale_of_x(kernel, scale):
+    """x in the 1e300s (squared distances overflow) down to the 1e-300s (they underflow): h
+    scales with x, the loss does not move, and loo_mse at the scaled w agrees (these raised
+    ZeroDivisionError or returned NaN before the search worked in standard units)."""
+    g = torch.Generator().manual_seed(5)
+    x = torch.rand(120, dtype=torch.float64, generator=g) * 4
+    y = x.sin() + 0.2 * torch.randn(120, dtype=torch.float64, generator=g)
+    base, got = nwcore.loo_bandwidth(x, y, kernel), nwcore.loo_bandwidth(x * scale, y, kernel)
+    assert got.h / scale == pytest.approx(base.h, rel=1e-9)
+    assert got.w * scale == pytest.approx(base.w, rel=1e-9)
+    assert got.loss == pytest.approx(base.loss, rel=1e-9)
+    mse = nwcore.loo_mse(x * scale, y, kernel, base.w / scale)
+    assert mse == pytest.approx(nwcore.loo_mse(x, y, kernel, base.w), rel=1e-9)
+
+
+def test_loo_bandwidth_of_points_in_the_plane_near_1e300():
+    g = torch.Generator().manual_seed(6)
+    x = torch.rand(80, 2, dtype=torch.float64, generator=g)
+    y = x.sum(1).cos() + 0.1 * torch.randn(80, dtype=torch.float64, generator=g)
+    base, got = nwcore.loo_bandwidth(x, y), nwcore.loo_bandwidth(x * 1e300, y)
+    assert got.h / 1e300 == pytest.approx(base.h, rel=1e-9)
+    assert got.loss == pytest.approx(base.loss, rel=1e-9)

@@ -1,4 +1,4 @@
-"""`--out` safety: export never removes a file it did not write (SPEC section 5).
+"""`--out` safety: export never removes a file it did not write (the export contract).
 
 Every test puts a real file of the user's in the way and checks it byte for byte afterwards.
 The references are the file system itself (pathlib, hashlib), not export's own bookkeeping.
