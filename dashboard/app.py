@@ -57,6 +57,7 @@ with st.sidebar:
 # page draws and again after it (unset outside that check).
 _BENCH_DELAY = float(os.environ.get("DASHBOARD_BENCH_DELAY_S", "0"))
 time.sleep(_BENCH_DELAY)
-page.run()
+with serving.script_slot():
+    page.run()
 time.sleep(_BENCH_DELAY)
 serving.freeze_imports_once()  # class-capacity: see dashboard/serving.py

@@ -6,8 +6,11 @@ the frames that the charts draw never change with `?lang=`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 X, Y, CURVE, QI = "x", "y", "curve", "qi"  # fit chart: one row per (query, curve)
 LO, HI = "lo", "hi"  # hover strips: the x interval closest to each query
@@ -16,6 +19,37 @@ PI = "pi"  # a heatmap cell's panel (its index in the panel list)
 STEP, LOSS = "step", "loss"  # loss chart
 SCORE, MASKED, LABEL = "score", "masked", "label"  # matrix heatmaps (scoring, self-attention)
 ROW, FEATURE, VALUE = "row", "feature", "value"  # real-valued matrices (encodings, outputs)
+
+
+def arrow(frame: pd.DataFrame) -> pa.Table:
+    """A frame as an Arrow table built column by column, which Streamlit sends as it is.
+
+    Given a pandas frame, Streamlit runs pa.Table.from_pandas (index, pandas metadata, dtype
+    inference), about a fifth of a click's server time on the pooling page (profiled under the
+    load test; tests/load/results/NOTES.md). NaN becomes null, as in that conversion, so Vega
+    leaves out the same values.
+
+    >>> arrow(pd.DataFrame({"x": [1.0, np.nan], "curve": ["a", "b"]})).to_pydict()
+    {'x': [1.0, None], 'curve': ['a', 'b']}
+    """
+    return table({str(c): v for c, v in frame.items()})
+
+
+def table(columns: dict[str, Any]) -> pa.Table:
+    """Columns (numpy arrays or lists, the same length) as an Arrow table; NaN becomes null.
+
+    >>> table({"x": np.array([0.5, np.nan]), "marker": ["points", "empty"]}).to_pydict()
+    {'x': [0.5, None], 'marker': ['points', 'empty']}
+    """
+    return pa.table({k: pa.array(np.asarray(v), from_pandas=True) for k, v in columns.items()})
+
+
+def arrow_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """A chart spec with its frames (spec["datasets"]) as Arrow tables, for st.vega_lite_chart."""
+    if "datasets" not in spec:
+        return spec
+    data = {k: arrow(v) if isinstance(v, pd.DataFrame) else v for k, v in spec["datasets"].items()}
+    return {**spec, "datasets": data}
 
 
 def curve_frame(x: np.ndarray, y: np.ndarray, curve: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from dashboard import chart_data as cd
 from dashboard import raster
@@ -168,15 +169,18 @@ def fit_with_heatmaps(
         has_heat, current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
-    markers = pd.concat(
-        [points[[cd.X, cd.Y]].assign(marker="points"), empty[[cd.X, cd.Y]].assign(marker="empty")],
-        ignore_index=True,
-    )
-    datasets = {
-        "curves": curves,
-        "markers": markers,
-        "hover": hover_frame(curves),
-        "meta": pd.DataFrame({"title": [title]}),
+    px, py = points[cd.X].to_numpy(dtype=float), points[cd.Y].to_numpy(dtype=float)
+    ex, ey = empty[cd.X].to_numpy(dtype=float), empty[cd.Y].to_numpy(dtype=float)
+    markers = {
+        cd.X: np.concatenate([px, ex]),
+        cd.Y: np.concatenate([py, ey]),
+        "marker": ["points"] * len(px) + ["empty"] * len(ex),
+    }
+    datasets = {  # Arrow tables: Streamlit sends them as they are (chart_data.arrow)
+        "curves": cd.arrow(curves),
+        "markers": cd.table(markers),
+        "hover": cd.table(hover_columns(curves)),
+        "meta": cd.table({"title": [title]}),
     }
     if has_heat:
         datasets |= _heat_grid(heat, columns)
@@ -184,15 +188,16 @@ def fit_with_heatmaps(
     return spec
 
 
-def hover_frame(curves: pd.DataFrame) -> pd.DataFrame:
+def hover_columns(curves: pd.DataFrame) -> dict[str, np.ndarray]:
     """One row per query: its x, the strip of x closest to it (lo, hi) and every curve's y.
 
-    >>> f = hover_frame(cd.curve_frame(np.array([0.0, 1.0, 3.0]), np.array([5.0, 6, 7]), "average"))
-    >>> f[["x", "lo", "hi", "average"]].to_numpy().tolist()
+    >>> q = np.array([0.0, 1.0, 3.0])
+    >>> f = hover_columns(cd.curve_frame(q, np.array([5.0, 6, 7]), "average"))
+    >>> np.column_stack([f["x"], f["lo"], f["hi"], f["average"]]).tolist()
     [[0.0, 0.0, 0.5, 5.0], [1.0, 0.5, 2.0, 6.0], [3.0, 2.0, 3.0, 7.0]]
     """
     if curves.empty:
-        return pd.DataFrame({cd.QI: [], cd.X: [], cd.LO: [], cd.HI: []})
+        return {cd.QI: np.zeros(0, int), cd.X: np.zeros(0), cd.LO: np.zeros(0), cd.HI: np.zeros(0)}
     qi, slot = np.unique(curves[cd.QI].to_numpy(), return_inverse=True)  # (Q,), (rows,)
     x = np.empty(len(qi))
     x[slot] = curves[cd.X].to_numpy(dtype=float)
@@ -207,10 +212,10 @@ def hover_frame(curves: pd.DataFrame) -> pd.DataFrame:
     order = np.argsort(x, kind="stable")  # (Q,)
     x = x[order]
     mid = (x[1:] + x[:-1]) / 2  # (Q-1,)
-    frame = pd.DataFrame({k: v[order] for k, v in wide.items()})
-    frame[cd.LO] = np.concatenate([x[:1], mid])
-    frame[cd.HI] = np.concatenate([mid, x[-1:]])
-    return frame
+    columns = {k: v[order] for k, v in wide.items()}
+    columns[cd.LO] = np.concatenate([x[:1], mid])
+    columns[cd.HI] = np.concatenate([mid, x[-1:]])
+    return columns
 
 
 def _heat_columns(n_panels: int) -> int:
@@ -225,7 +230,7 @@ def _title_bands(n_rows: int, panel_px: int) -> int:
     return max(1, -(-n_rows * TITLE_PX // panel_px))
 
 
-def _heat_grid(heat: Heatmaps, columns: int) -> dict[str, pd.DataFrame]:
+def _heat_grid(heat: Heatmaps, columns: int) -> dict[str, pa.Table]:
     """The heatmap panels as images placed in the panel grid, with what the axes need.
 
     Each band key carries its tick label and whether the axis shows it (FIT_LABEL_EXPR), so
@@ -247,48 +252,38 @@ def _heat_grid(heat: Heatmaps, columns: int) -> dict[str, pd.DataFrame]:
     )
     top = max(float(m.max()) for m in mats)
     x_bands = columns * n_cols + columns - 1  # panel columns and the gaps between them
-    images = pd.DataFrame(
-        {
-            # where the panel starts and how wide it is, as fractions of the bands' width
-            "x0": [(i % columns) * (n_cols + 1) / x_bands for i in range(len(panels))],
-            "fw": n_cols / x_bands,
-            cd.GY: [grid["y"][i // columns][0] for i in range(len(panels))],
-            "url": [raster.heat_url(m, top) for m in mats],
-            "url_own": [raster.heat_url(m, float(m.max())) for m in mats],
-            cd.PI: range(len(panels)),
-        }
-    )
-    band_rows = pd.DataFrame(
-        {
-            cd.GY: [key for keys in grid["y"] for key in keys],
-            cd.QI: np.tile(heat.rows, len(grid["y"])),
-            cd.QUERY: np.tile(heat.query, len(grid["y"])),
-        }
-    )
-    titles = pd.DataFrame(
-        {
-            cd.GX: [grid["x"][i % columns][0] for i in range(len(panels))],
-            cd.GY: [grid["title_y"][i // columns] for i in range(len(panels))],
-            cd.PI: range(len(panels)),
-            cd.PANEL: panels,
-        }
-    )
-    bare_x = sorted(set(grid["x_domain"]) - set(titles[cd.GX]))
-    bare_y = sorted(set(grid["y_domain"]) - set(titles[cd.GY]))
-    spacers = pd.DataFrame(
-        {
-            cd.GX: bare_x + [grid["x_domain"][0]] * len(bare_y),
-            cd.GY: [grid["y_domain"][0]] * len(bare_x) + bare_y,
-            cd.PI: -1,
-            cd.PANEL: "",
-        }
-    )
-    legend = pd.DataFrame({"w": [0.0, top], "own": [0.0, 1.0]})
+    n = len(panels)
+    images = {
+        # where the panel starts and how wide it is, as fractions of the bands' width
+        "x0": [(i % columns) * (n_cols + 1) / x_bands for i in range(n)],
+        "fw": [n_cols / x_bands] * n,
+        cd.GY: [grid["y"][i // columns][0] for i in range(n)],
+        "url": [raster.heat_url(m, top) for m in mats],
+        "url_own": [raster.heat_url(m, float(m.max())) for m in mats],
+        cd.PI: list(range(n)),
+    }
+    band_rows = {
+        cd.GY: [key for keys in grid["y"] for key in keys],
+        cd.QI: np.tile(heat.rows, len(grid["y"])),
+        cd.QUERY: np.tile(heat.query, len(grid["y"])),
+    }
+    title_gx = [grid["x"][i % columns][0] for i in range(n)]
+    title_gy = [grid["title_y"][i // columns] for i in range(n)]
+    bare_x = sorted(set(grid["x_domain"]) - set(title_gx))
+    bare_y = sorted(set(grid["y_domain"]) - set(title_gy))
+    spacers = len(bare_x) + len(bare_y)  # the other bands: no title
+    titles = {
+        cd.GX: title_gx + bare_x + [grid["x_domain"][0]] * len(bare_y),
+        cd.GY: title_gy + [grid["y_domain"][0]] * len(bare_x) + bare_y,
+        cd.PI: list(range(n)) + [-1] * spacers,
+        cd.PANEL: list(panels) + [""] * spacers,
+    }
+    legend = {"w": [0.0, top], "own": [0.0, 1.0]}
     return {
-        "images": images,
-        "rows": band_rows,
-        "titles": pd.concat([titles, spacers], ignore_index=True),
-        "legend": legend,
+        "images": cd.table(images),
+        "rows": cd.table(band_rows),
+        "titles": cd.table(titles),
+        "legend": cd.table(legend),
     }
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import streamlit as st
 
 import nwcore
+from dashboard.chart_data import arrow_spec
 from dashboard.text import plain, t
 
 log = logging.getLogger("dashboard")
@@ -32,6 +33,11 @@ def run_page(body: Callable[[], None]) -> None:
 def show_error(exc: BaseException | str) -> None:
     """An error whose text may carry user input (column names, cells): shown literally."""
     st.error(plain(exc))
+
+
+def show_chart(spec: dict, where: Any = None, **kwargs: Any) -> Any:
+    """st.vega_lite_chart (or `where`'s, a placeholder) with the spec's frames as Arrow tables."""
+    return (st if where is None else where).vega_lite_chart(spec=arrow_spec(spec), **kwargs)
 
 
 def init_state(key: str, value: Any) -> None:

@@ -27,8 +27,10 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 
+from dashboard.chart_data import arrow
 from dashboard.charts import HEAT_SCHEME, SERIES_COLORS, label_expr
 from dashboard.text import current_lang, t
 
@@ -122,6 +124,69 @@ def start_w(x: np.ndarray, w: float) -> float:
     return float(abs(w)) or 1e-2 / (float(np.ptp(x)) or 1.0)
 
 
+def live_geometry(
+    q: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[dict[str, pd.DataFrame], bool, int, np.ndarray]:
+    """What the live chart draws that depends on the points only (not on the kernel or w):
+    the datasets cells, heat, rows and queries (see live_data), whether the keys were binned,
+    the heat stride and the keys' y after binning (K',)."""
+    binned = len(q) * len(x) > MAX_LIVE_CELLS
+    if binned:
+        x, y = bin_keys(x, y, max(2, MAX_LIVE_CELLS // len(q)))
+    n_q, n_k = len(q), len(x)
+    stride = heat_stride(n_q, n_k)
+    table = live_table(q, x, y, stride)
+    shown = np.arange(0, n_q, stride)  # the heatmap's query rows, top to bottom
+    band = pd.DataFrame({"hq": shown, "y0": np.arange(len(shown)) / len(shown)})
+    band["y1"] = band["y0"] + 1 / len(shown)
+    heat = table[table["qi"] % stride == 0][["hq", "ki", "d", "dd", "near"]].merge(band, on="hq")
+    heat["x0"] = heat["ki"] / n_k
+    heat["x1"] = heat["x0"] + OVERLAP / n_k
+    heat["y1"] = heat["y0"] + OVERLAP / len(shown)
+    queries = table[table["ki"] == 0][["qi", "xq", "yn", "hq"]].reset_index(drop=True)
+    mid = (q[1:] + q[:-1]) / 2  # (Q - 1,) hover strips: each query's share of the x axis
+    queries["lo"] = np.concatenate([[q.min()], mid]) if n_q else []
+    queries["hi"] = np.concatenate([mid, [q.max()]]) if n_q else []
+    datasets = {
+        "live_cells": table[["qi", "y", "d", "dd"]],
+        "live_heat": heat.drop(columns=["ki"]),
+        "live_rows": band,
+        "live_queries": queries,
+    }
+    return datasets, binned, stride, y
+
+
+def live_settings(
+    q: np.ndarray,
+    x: np.ndarray,
+    y_keys: np.ndarray,
+    kernel: str,
+    w: float,
+    fixed: dict[str, np.ndarray],
+) -> dict[str, pd.DataFrame]:
+    """What changes with the kernel, w and the server's curves: live_meta and live_fixed."""
+    # NW y_hat is a convex combination of y: a fixed y domain, so no axis is laid out per event
+    ys = np.concatenate([y_keys, *fixed.values()])
+    meta = {
+        "w0": start_w(x, w),
+        "kid": list(KERNEL_EXPR).index(kernel),
+        "x_lo": float(q.min()),
+        "x_hi": float(q.max()),
+        "y_lo": float(ys.min()),
+        "y_hi": float(ys.max()),
+    }
+    datasets = {"live_meta": pd.DataFrame([meta])}
+    if fixed:  # drawn only then (the spec has the layer only then)
+        datasets["live_fixed"] = pd.DataFrame(
+            {
+                "xq": np.tile(q, len(fixed)),
+                "v": np.concatenate([*fixed.values()]),
+                "series": np.repeat(list(fixed), len(q)),
+            }
+        )
+    return datasets
+
+
 def live_data(
     q: np.ndarray,
     x: np.ndarray,
@@ -139,50 +204,8 @@ def live_data(
     heatmap row, hover strip), fixed (the server's curves) and meta (one row: the kernel's
     index, w0, the axes' domains).
     """
-    w0 = start_w(x, w)
-    binned = len(q) * len(x) > MAX_LIVE_CELLS
-    if binned:
-        x, y = bin_keys(x, y, max(2, MAX_LIVE_CELLS // len(q)))
-    n_q, n_k = len(q), len(x)
-    stride = heat_stride(n_q, n_k)
-    table = live_table(q, x, y, stride)
-    shown = np.arange(0, n_q, stride)  # the heatmap's query rows, top to bottom
-    band = pd.DataFrame({"hq": shown, "y0": np.arange(len(shown)) / len(shown)})
-    band["y1"] = band["y0"] + 1 / len(shown)
-    heat = table[table["qi"] % stride == 0][["hq", "ki", "d", "dd", "near"]].merge(band, on="hq")
-    heat["x0"] = heat["ki"] / n_k
-    heat["x1"] = heat["x0"] + OVERLAP / n_k
-    heat["y1"] = heat["y0"] + OVERLAP / len(shown)
-    # NW y_hat is a convex combination of y: a fixed y domain, so no axis is laid out per event
-    ys = np.concatenate([y, *fixed.values()])
-    meta = {
-        "w0": w0,
-        "kid": list(KERNEL_EXPR).index(kernel),
-        "x_lo": float(q.min()),
-        "x_hi": float(q.max()),
-        "y_lo": float(ys.min()),
-        "y_hi": float(ys.max()),
-    }
-    queries = table[table["ki"] == 0][["qi", "xq", "yn", "hq"]].reset_index(drop=True)
-    mid = (q[1:] + q[:-1]) / 2  # (Q - 1,) hover strips: each query's share of the x axis
-    queries["lo"] = np.concatenate([[q.min()], mid]) if n_q else []
-    queries["hi"] = np.concatenate([mid, [q.max()]]) if n_q else []
-    datasets = {
-        "live_cells": table[["qi", "y", "d", "dd"]],
-        "live_heat": heat.drop(columns=["ki"]),
-        "live_rows": band,
-        "live_queries": queries,
-        "live_meta": pd.DataFrame([meta]),
-    }
-    if fixed:  # drawn only then (the spec has the layer only then)
-        datasets["live_fixed"] = pd.DataFrame(
-            {
-                "xq": np.tile(q, len(fixed)),
-                "v": np.concatenate([*fixed.values()]),
-                "series": np.repeat(list(fixed), n_q),
-            }
-        )
-    return datasets, binned, stride
+    datasets, binned, stride, y_keys = live_geometry(q, x, y)
+    return datasets | live_settings(q, x, y_keys, kernel, w, fixed), binned, stride
 
 
 def _meta(field: str, default: float) -> str:
@@ -413,6 +436,24 @@ def live_chart(
     return spec, binned, stride
 
 
+# The points' part of the live data as Arrow tables, per process: a click on Kernel, w or Heads
+# keeps the points, so the page builds only live_settings (one row, and the server's curves).
+_GEOMETRY: dict[bytes, tuple[dict[str, pa.Table], bool, int, np.ndarray]] = {}
+_GEOMETRY_KEEP = 64  # at most ~130 KB each (MAX_LIVE_CELLS bounds the tables)
+
+
+def _arrow_geometry(q: np.ndarray, x: np.ndarray, y: np.ndarray):
+    key = b"|".join(np.ascontiguousarray(a, dtype=float).tobytes() for a in (q, x, y))
+    hit = _GEOMETRY.get(key)
+    if hit is None:
+        datasets, binned, stride, y_keys = live_geometry(q, x, y)
+        hit = ({k: arrow(v) for k, v in datasets.items()}, binned, stride, y_keys)
+        if len(_GEOMETRY) >= _GEOMETRY_KEEP:
+            _GEOMETRY.pop(next(iter(_GEOMETRY)), None)  # the oldest (dicts keep insertion order)
+        _GEOMETRY[key] = hit
+    return hit
+
+
 def embeddable(spec: dict) -> dict:
     """The spec with its datasets as lists of rows: what vega-embed takes outside Streamlit."""
     data = {k: v.to_dict(orient="records") for k, v in spec["datasets"].items()}
@@ -442,7 +483,10 @@ def section(
     st.markdown(f"**{t('live_heading')}**")
     labels = (t("f_x"), t("f_y"), t("live_series"))
     view = st.session_state.get("live_view", 0)
-    spec, binned, stride = live_chart(q, x, y, kernel, w, fixed, labels, view)
+    geometry, binned, stride, y_keys = _arrow_geometry(q, x, y)
+    settings = live_settings(q, x, y_keys, kernel, w, fixed)
+    spec = live_spec(labels, tuple(n for n in SERIES_COLORS if n in fixed), view)
+    spec["datasets"] = geometry | {k: arrow(v) for k, v in settings.items()}
     st.vega_lite_chart(
         spec=spec,
         key="live_chart",

@@ -213,11 +213,11 @@ def test_fit_heatmap_images_match_vegas_colour_scale_and_bands(server: str, brow
         cd.curve_frame(q, q, "average"), cd.points_frame(k, k), cd.empty_curves(), heat,
         title="t", x_label="x", y_label="y",
     )  # fmt: skip
-    images = spec["datasets"]["images"].sort_values("pi")
+    images = spec["datasets"]["images"].to_pandas().sort_values("pi")  # Arrow tables
     grid = cd.panel_grid(3, ["r"] * 3, ["c"] * 2, 2, 1)
-    titles = spec["datasets"]["titles"]
+    titles = spec["datasets"]["titles"].to_pandas()
     first_x = list(titles[titles["pi"] >= 0].sort_values("pi")["gx"])  # each panel's first key
-    spec["datasets"] = {n: f.to_dict(orient="records") for n, f in spec["datasets"].items()}
+    spec["datasets"] = {n: f.to_pylist() for n, f in spec["datasets"].items()}
     for child in spec["vconcat"]:  # what Streamlit's width="stretch" does: the column's width
         child["width"] = 900
     probe = {

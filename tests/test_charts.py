@@ -47,6 +47,11 @@ def _walk(node, key):
             yield from _walk(v, key)
 
 
+def _frames(spec: dict) -> dict[str, pd.DataFrame]:
+    """A spec's datasets as pandas frames (the fit chart's are Arrow tables, sent as they are)."""
+    return {k: v.to_pandas() if isinstance(v, pa.Table) else v for k, v in spec["datasets"].items()}
+
+
 def _fit_spec():
     q = np.linspace(0.0, 5.0, 6)  # (Q,)
     k = np.linspace(0.0, 5.0, 4)  # (K,)
@@ -76,7 +81,7 @@ def test_field_names_do_not_change_with_language(monkeypatch):
         fields_zh = sorted(set(map(str, _walk(spec_zh, "field"))))
         assert fields_en == fields_zh
         # the data columns themselves carry the schema names, not translated ones
-        for frame in spec_zh["datasets"].values():
+        for frame in _frames(spec_zh).values():
             assert set(frame.columns) <= SCHEMA
     titles_zh = set(map(str, _walk(zh, "title")))
     # titles do follow the language (the loss chart's title and axes, heatmap axes, tooltips)
@@ -117,7 +122,7 @@ def _layer_on(spec: dict, data: str, mark: str | None = None) -> dict:
 
 def test_legend_has_entries_for_training_points_and_empty_window_crosses():
     spec = _fit_spec()  # has points and one empty-window query
-    markers = spec["datasets"]["markers"]
+    markers = _frames(spec)["markers"]
     assert sorted(set(markers["marker"])) == ["empty", "points"]
     assert (markers["marker"] == "points").sum() == 4  # the 4 training points, 1 cross
     for enc in [_layer_on(spec, "markers")["encoding"]]:  # one layer: one merged legend
@@ -143,7 +148,7 @@ def test_hover_tooltip_lists_every_curve_at_the_query():
     strip = _layer_on(spec, "hover", "rect")
     fields = [tip["field"] for tip in strip["encoding"]["tooltip"]]
     assert fields == ["x", "truth", "average", "nonparametric"]
-    hover = spec["datasets"]["hover"]
+    hover = _frames(spec)["hover"]
     for i, x in enumerate(q):  # one row per query holds each curve's value there
         row = hover[hover["x"] == x].iloc[0]
         for name, y in ys.items():
@@ -168,7 +173,7 @@ def test_heatmap_axes_show_tick_values_of_the_query_and_key_x():
     spec = _fit_spec()
     k = np.linspace(0.0, 5.0, 4)  # the keys _fit_spec uses
     q = np.linspace(0.0, 5.0, 6)
-    data = spec["datasets"]
+    data = _frames(spec)
     assert _shown_labels(data["titles"]["gx"]) == [f"{v:.4g}" for v in k]
     assert _shown_labels(data["rows"]["gy"]) == [f"{v:.4g}" for v in _ticks_of(q, 5)]
     axes = {  # the x axis is drawn by the titles' text layer, the y axis by the row bands
@@ -234,7 +239,7 @@ def test_one_colour_scale_per_heatmap_is_an_option():
     images = _layer_on(spec, "images", "image")
     calc = {tr["as"]: tr["calculate"] for tr in images["transform"] if "calculate" in tr}
     assert calc["img"] == f"{charts.OWN_SCALE} ? datum.url_own : datum.url"
-    data = spec["datasets"]["images"]
+    data = _frames(spec)["images"]
     top_colour = [253, 231, 37]  # viridis' last stop: the largest weight of the scale
     for (_, row), w in zip(data.sort_values("pi").iterrows(), (wa, wb), strict=True):
         cells_shared, cells_own = _png(row["url"]), _png(row["url_own"])  # (3, 2, 3)
@@ -244,7 +249,7 @@ def test_one_colour_scale_per_heatmap_is_an_option():
         assert (cells_shared[i, j].tolist() == top_colour) == (w.max() == 0.9)  # shared: a's
         order = np.argsort(w.ravel())  # more weight, brighter (viridis rises in green)
         assert np.all(np.diff(cells_shared.reshape(-1, 3)[order, 1].astype(int)) >= 0)
-    legend = spec["datasets"]["legend"]
+    legend = _frames(spec)["legend"]
     assert legend["w"].tolist() == [0.0, 0.9] and legend["own"].tolist() == [0.0, 1.0]
 
 
@@ -258,7 +263,7 @@ def test_the_fit_spec_does_not_change_with_the_data():
     other = _two_panel_spec(wa[:, ::-1], wa, q * 3 + 1, k * 2 + 1, title="sinc, seed 9")
     data_one, data_other = one.pop("datasets"), other.pop("datasets")
     assert json.dumps(one, sort_keys=True) == json.dumps(other, sort_keys=True)
-    assert data_one["meta"]["title"].tolist() == ["classic, seed 1"]  # the title travels as data
+    assert data_one["meta"]["title"].to_pylist() == ["classic, seed 1"]  # the title is data
     assert not data_one["images"].equals(data_other["images"])
 
 
@@ -268,7 +273,7 @@ def test_heatmap_bands_in_the_data_sort_in_grid_order():
     q, k = np.linspace(0, 1, 3), np.linspace(0, 1, 2)
     wa = np.array([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8]])
     spec = _two_panel_spec(wa, wa, q, k)
-    rows, titles = spec["datasets"]["rows"], spec["datasets"]["titles"]
+    rows, titles = _frames(spec)["rows"], _frames(spec)["titles"]
     grid = cd.panel_grid(2, ["r"] * 3, ["c"] * 2, 2, 1)  # the same layout, other labels
     x_seen = sorted(set(titles["gx"]))
     y_seen = sorted(set(rows["gy"]) | set(titles["gy"]))
@@ -313,7 +318,7 @@ def test_every_token_is_labelled_on_both_axes_of_every_head(n_tokens, heads):
         assert axis["labelOverlap"] is False  # Vega may not hide any of them
     assert "values" not in rect["x"]["axis"]  # every band keeps its label
     # each cell sits in its head's panel: the keys of head h's cells are in its grid position
-    cells = spec["datasets"]["cells"]
+    cells = _frames(spec)["cells"]
     for h in range(heads):
         sub = cells[cells["panel"] == f"head {h + 1}"]
         assert set(sub["gx"].str[:2]) == {f"{h % columns:02d}"}
@@ -334,7 +339,7 @@ def test_cell_text_is_white_on_dark_cells():
     text_layer = _layer_on(spec, "cells", "text")["encoding"]["color"]
     assert text_layer["condition"]["value"] == "white" and text_layer["value"] == "#222"
     assert text_layer["condition"]["test"] == f"{charts.OWN_SCALE} ? datum.dark_own : datum.dark"
-    cells = spec["datasets"]["cells"]
+    cells = _frames(spec)["cells"]
     lo = cells["weight"].min()
     assert cells.loc[cells["weight"] == lo, "dark"].all()  # the darkest cell gets white text
 
@@ -379,9 +384,9 @@ def test_one_heatmap_panel_takes_the_whole_width_and_offset_ticks_stay_distinct(
         cd.curve_frame(q, q, "average"), cd.points_frame(k, k), cd.empty_curves(), heat,
         title="t", x_label="x", y_label="y",
     )  # fmt: skip
-    images = spec["datasets"]["images"]
+    images = _frames(spec)["images"]
     assert images["x0"].tolist() == [0.0] and images["fw"].tolist() == [1.0]
-    titles = spec["datasets"]["titles"]
+    titles = _frames(spec)["titles"]
     assert len(set(titles["gx"])) == 4  # one band per key
     assert all(key[2] == ":" for key in titles["gx"])  # and no gap band
     labels = _shown_labels(titles["gx"])

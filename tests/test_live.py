@@ -160,3 +160,20 @@ def test_zh_translates_the_titles_not_the_data() -> None:
     assert en.keys() == zh.keys()
     for name in en:
         pd.testing.assert_frame_equal(en[name], zh[name])
+
+
+def test_the_page_reuses_the_points_tables_only_for_the_same_points():
+    """The page keeps the points' tables per process (live._arrow_geometry): each set of points
+    gets its own tables back, equal to the ones built fresh, after other points came between."""
+    rng = np.random.default_rng(3)
+    sets = [np.sort(rng.uniform(0, 5, 30)) for _ in range(2)]
+    a, b = [(s, s[::3].copy(), np.sin(s[::3])) for s in sets]
+    for q, x, y in (a, b, a, b):
+        tables, binned, stride, y_keys = live._arrow_geometry(q, x, y)
+        fresh, fresh_binned, fresh_stride, _ = live.live_geometry(q, x, y)
+        assert (binned, stride) == (fresh_binned, fresh_stride)
+        assert set(tables) == set(fresh)
+        for name, frame in fresh.items():
+            got = tables[name].to_pandas()
+            pd.testing.assert_frame_equal(got, frame.reset_index(drop=True), check_dtype=False)
+        np.testing.assert_array_equal(y_keys, y)

@@ -8,12 +8,24 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import streamlit as st
 import torch
 
 import nwcore
-from dashboard import chart_data, charts, compute, controls, limits, live, params, upload, urlstate
-from dashboard.common import fmt, recall, remember, run_page, show_error
+from dashboard import (
+    chart_data,
+    charts,
+    compute,
+    controls,
+    limits,
+    live,
+    params,
+    serving,
+    upload,
+    urlstate,
+)
+from dashboard.common import fmt, recall, remember, run_page, show_chart, show_error
 from dashboard.controls import draw
 from dashboard.spec import by_key
 from dashboard.text import t
@@ -243,7 +255,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
         x_label=data.x_label,
         y_label=data.y_label,
     )
-    st.vega_lite_chart(spec=chart, width="stretch", key="fit_chart", alt=t("fit_alt_static"))
+    show_chart(chart, width="stretch", key="fit_chart", alt=t("fit_alt_static"))
     with st.container(key="fit_summary"):  # what this run drew, in words (the alt is fixed)
         names = ", ".join(charts.legend_name(n) for n in sorted(preds))
         st.caption(t("fit_alt", kernel=c.kernel, w=fmt(c.w), curves=names))
@@ -326,14 +338,13 @@ def train(c: Controls, bar: Any, chart: Any) -> nwcore.TrainResult:
         losses.append(loss)
         bar.progress(min(step / total, 0.99), text=t("train_running", step=step, loss=loss))
         if c.mode == "d2l" or step % 5 == 0:
-            chart.vega_lite_chart(
-                spec=charts.loss_chart(*_loss_curve(losses, c.mode)), width="stretch"
-            )
+            show_chart(charts.loss_chart(*_loss_curve(losses, c.mode)), chart, width="stretch")
 
     data = c.data
-    result = nwcore.train_parametric(
-        data.x_train, data.y_train, c.kernel, c.heads, c.mode, c.seed, callback
-    )
+    with serving.slot_released():  # 0.1-8 s: the class's other clicks go on meanwhile
+        result = nwcore.train_parametric(
+            data.x_train, data.y_train, c.kernel, c.heads, c.mode, c.seed, callback
+        )
     remember("trained", c.train_key, result, keep=3)
     bar.progress(1.0, text=t("train_done", steps=len(result.losses), loss=result.loss))
     return result
@@ -402,8 +413,8 @@ def training_section(c: Controls) -> nwcore.TrainResult | None:
     if result is not None:
         if not clicked:
             bar.caption(t("train_done", steps=len(result.losses), loss=result.loss))
-        chart.vega_lite_chart(
-            spec=charts.loss_chart(*_loss_curve(result.losses, result.mode)), width="stretch"
+        show_chart(
+            charts.loss_chart(*_loss_curve(result.losses, result.mode)), chart, width="stretch"
         )
     return result
 
@@ -424,7 +435,7 @@ def bandwidth_section(c: Controls, result: nwcore.TrainResult | None) -> None:
             rows.append(
                 (t("bw_head", head=h + 1), w_h, compute.loo_error(x, y, c.kernel, w_h), pi_h)
             )
-    table = pd.DataFrame(
+    table = pa.table(  # an Arrow table: Streamlit sends it as it is (chart_data.arrow)
         {
             t("bw_col_rule"): [r[0] for r in rows],
             t("bw_col_w"): [fmt(abs(r[1]), 4) for r in rows],
@@ -471,7 +482,7 @@ def metrics_section(c: Controls, preds: dict[str, torch.Tensor], result: Any) ->
                 else fmt(loo[name], 4),
             }
         )
-    st.table(pd.DataFrame(rows), hide_index=True)
+    st.table(pa.Table.from_pylist(rows), hide_index=True)
     st.caption(t("metrics_caption"))
 
 

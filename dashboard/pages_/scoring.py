@@ -11,7 +11,7 @@ import streamlit as st
 import nwcore
 from dashboard import chart_data as cd
 from dashboard import charts, params, toy_models, urlstate
-from dashboard.common import fmt, run_page
+from dashboard.common import fmt, run_page, show_chart
 from dashboard.controls import draw
 from dashboard.parsing import parse_lengths
 from dashboard.text import t
@@ -97,7 +97,7 @@ def show(c: dict[str, Any]) -> None:
                   titles=titles, tooltip=tips)  # fmt: skip
     title = t("weights_used_title", mode=t(f"att_{c['sc_attention']}")) if hard else None
     with left:
-        st.vega_lite_chart(
+        show_chart(
             charts.matrix_heatmap(
                 score_frame, value=cd.SCORE, title=t("scores_title"), diverging=True, **common
             ),
@@ -105,7 +105,7 @@ def show(c: dict[str, Any]) -> None:
             width="stretch",
         )
     with right:
-        st.vega_lite_chart(
+        show_chart(
             charts.matrix_heatmap(
                 weight_frame, value=cd.WEIGHT, title=title or t("weights_title"), **common
             ),

@@ -10,7 +10,7 @@ import streamlit as st
 
 from dashboard import chart_data as cd
 from dashboard import charts, limits, params, toy_models, urlstate
-from dashboard.common import fmt, run_page
+from dashboard.common import fmt, run_page, show_chart
 from dashboard.controls import draw
 from dashboard.text import plain, t
 
@@ -53,7 +53,7 @@ def show(c: dict[str, Any]) -> None:
     )  # out (T, E), weights (H, T, T)
 
     if pe:
-        st.vega_lite_chart(
+        show_chart(
             _matrix(r.encoding.numpy(), labels, t("f_position"), t("pe_title")),
             key="pe_chart",
             width="stretch",
@@ -74,7 +74,7 @@ def show(c: dict[str, Any]) -> None:
     cells[cd.LABEL] = [fmt(w, 2) for w in cells[cd.WEIGHT]]
     titles = {cd.QUERY: t("f_query"), cd.KEY: t("f_key"), cd.WEIGHT: t("f_weight"),
               cd.PANEL: t("f_panel")}  # fmt: skip
-    st.vega_lite_chart(
+    show_chart(
         charts.matrix_heatmap(
             cells,
             x=cd.KEY,
@@ -99,7 +99,7 @@ def show(c: dict[str, Any]) -> None:
         w_o = r.w_o.numpy()  # (E, E)
         head_dim = dim // heads
         cols = [f"h{j // head_dim + 1}.{j % head_dim}" for j in range(dim)]
-        st.vega_lite_chart(
+        show_chart(
             _matrix(
                 w_o,
                 [t("out_row", i=i) for i in range(dim)],
@@ -112,7 +112,7 @@ def show(c: dict[str, Any]) -> None:
         )
         st.caption(t("out_proj_caption"))
     with right:
-        st.vega_lite_chart(
+        show_chart(
             _matrix(r.out.numpy(), labels, t("f_token"), t("output_title")),
             key="output_chart",
             width="stretch",
