@@ -280,8 +280,10 @@ def current_link(page_path: str, params: Iterable[str]) -> str:
 
 
 def share_box(page_path: str, params: Iterable[str]) -> None:
-    """The 'copy link' affordance: a code block (it has a copy button) in the sidebar."""
-    with st.sidebar:
-        st.markdown(f"**{t('share_title')}**")
+    """The 'copy link' affordance: a sidebar button that opens the link in a code block (it
+    has a copy button). In a popover, the code block's 1.5 MB highlighter script loads when
+    someone opens it, not in every new participant's first render (~0.3 s of it on 2 cores,
+    tests/bench/results/NOTES.md)."""
+    with st.sidebar.popover(t("share_title"), icon=":material/link:", width="stretch"):
         st.code(current_link(page_path, params), language=None, wrap_lines=True)
         st.caption(t(f"share_caption_{page_path}"))

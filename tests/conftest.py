@@ -134,11 +134,26 @@ def query(url: str) -> dict[str, list[str]]:
     return parse_qs(urlsplit(url).query)
 
 
+def open_share(page):
+    """Open the sidebar's 'share this view' popover (and the sidebar, where it is collapsed
+    on a narrow screen); returns the popover's body."""
+    body = page.locator('[data-testid="stPopoverBody"]').first
+    if not body.is_visible():
+        expand = page.locator('[data-testid="stExpandSidebarButton"]')
+        if expand.count() and expand.first.is_visible():
+            expand.first.click()
+        page.locator('[data-testid="stSidebar"] [data-testid="stPopover"] button').first.click()
+    body.locator('[data-testid="stCode"]').wait_for()
+    return body
+
+
 def share_link(page) -> str:
-    """The text of the sidebar's 'share this view' code block."""
-    code = page.locator('[data-testid="stSidebar"] [data-testid="stCode"]').first
-    code.wait_for()
-    return code.inner_text().strip()
+    """The text of the 'share this view' code block (its popover closed again after)."""
+    body = open_share(page)
+    text = body.locator('[data-testid="stCode"]').inner_text().strip()
+    page.keyboard.press("Escape")
+    body.wait_for(state="hidden")
+    return text
 
 
 def sidebar_widget(page, testid: str, label: str):

@@ -13,7 +13,7 @@ import pytest
 
 from dashboard import params, text
 from dashboard.text_zh import TEXT_ZH
-from tests.conftest import ARTIFACTS, BROWSER, no_exception, open_page, settle
+from tests.conftest import ARTIFACTS, BROWSER, no_exception, open_page, open_share, settle
 
 pytestmark = BROWSER
 
@@ -31,10 +31,11 @@ def _rendered_text(page) -> str:
     what people type (inputs) or copy (code blocks)."""
     for summary in page.locator('[data-testid="stExpander"] summary').all():
         summary.click()
+    open_share(page)  # the share link's caption
     settle(page)
     return page.evaluate(
-        """() => [...document.querySelectorAll(
-                '[data-testid="stMain"], [data-testid="stSidebar"]')].map(root => {
+        """() => [...document.querySelectorAll('[data-testid="stMain"], '
+                + '[data-testid="stSidebar"], [data-testid="stPopoverBody"]')].map(root => {
             const copy = root.cloneNode(true);
             copy.querySelectorAll('textarea, input, [data-testid="stCode"], svg, style')
                 .forEach(e => e.remove());
@@ -130,11 +131,12 @@ def test_the_share_caption_is_the_one_of_its_page(server: str, browser, page_nam
     path = "" if page_name == "pooling" else page_name
     page = open_page(browser, f"{server}/{path}", width=400)
     try:
-        sidebar = page.locator('[data-testid="stSidebar"]')
+        box = open_share(page)  # the share link and its caption
         mine = text.TEXT[f"share_caption_{page_name}"]
-        sidebar.get_by_text(mine[:30]).first.wait_for()
+        box.get_by_text(mine[:30]).first.wait_for()
+        page.screenshot(path=ARTIFACTS / f"share-{page_name}-400.png")
         for other in {"pooling", "scoring", "self-attention", "exercises"} - {page_name}:
             theirs = text.TEXT[f"share_caption_{other}"]
-            assert sidebar.get_by_text(theirs[:30]).count() == 0, other
+            assert page.get_by_text(theirs[:30]).count() == 0, other
     finally:
         page.context.close()

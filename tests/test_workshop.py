@@ -44,6 +44,18 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements).replace("\\", "")
 
 
+def popover_labels(node) -> list[str]:
+    """The labels of st.popover buttons under `node` (AppTest has no accessor for them)."""
+    labels = []
+    proto = getattr(node, "proto", None)
+    if hasattr(proto, "WhichOneof") and "type" in proto.DESCRIPTOR.oneofs_by_name:
+        if proto.WhichOneof("type") == "popover":
+            labels.append(proto.popover.label)
+    for child in getattr(node, "children", {}).values():
+        labels += popover_labels(child)
+    return labels
+
+
 def no_errors(at: AppTest) -> None:
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
@@ -113,6 +125,7 @@ def _page_text(at: AppTest) -> str:
     for kind in ("selectbox", "slider", "select_slider", "radio", "text_input", "text_area"):
         parts += [w.label for w in getattr(at, kind)]
     parts += [b.label for b in at.button] + [e.label for e in at.expander]
+    parts += popover_labels(at.sidebar) + popover_labels(at.main)
     return "\n".join(parts)
 
 

@@ -1,15 +1,18 @@
 """Section clicks (issue 11, "Speed of a click"): every control of the pooling page, click to
 updated chart, in headless Chromium against a real Streamlit server.
 
-The clock starts when playwright sends the click (or key press) and stops when both hold:
-- the fit chart's canvas shows other pixels than before the click (a hash of its ImageData,
-  blank canvases ignored): Vega drew the new data, which only a new script run sends;
+The clock starts when playwright sends the click (or key press) and stops when all hold:
+- the fit chart (the page's first Vega chart) shows something new: any change Vega makes to
+  its SVG (a MutationObserver on the chart), or other pixels on a canvas (a hash of its
+  ImageData, blank canvases ignored; the floor app's chart). Vega drew the new data, which
+  only a new script run sends;
+- the live chart (issue 12, a canvas), where the page has one, shows other pixels;
 - the app's script state (`data-test-script-state` on `stApp`) is "notRunning": that run has
   finished. A MutationObserver armed before the click notes whether "running" was seen (under
   load React may apply "running" and "finished" in one commit) and whether Streamlit's
   `stStatusWidget` showed (it follows the same state, but leaves the DOM only after a 200 ms
   fade-out, so it is not the clock).
-Both are polled on every animation frame. The detector is checked on a deliberately slow
+All are polled on every animation frame. The detector is checked on a deliberately slow
 rerun (`DASHBOARD_BENCH_DELAY_S`, see dashboard/app.py): it must wait for the delay twice.
 
 Also measured: the first render of a new session on a running server (a fresh browser context,
@@ -31,47 +34,82 @@ from tests.load.server import CHROMIUM, CHROMIUM_ARGS, DashboardServer
 
 VIEWPORT = {"width": 1400, "height": 2000}
 
-# The fit chart: the page's one Vega chart drawn on a canvas (the live and loss charts are SVG).
-FIT_CANVAS = """() => {
-  for (const c of document.querySelectorAll('[data-testid="stVegaLiteChart"] canvas')) {
-    if (c.width > 0 && c.height > 0) return c;
-  }
-  return null;
+# The fit chart is the page's first Vega chart (the floor app's only one); the pooling page
+# draws it as SVG (its heatmaps are images), the floor app's on a canvas. The live chart
+# (`.st-key-live_chart`, issue 12) is a canvas; every pooling control changes both charts.
+FIT_CHART = """() => document.querySelector('[data-testid="stVegaLiteChart"]')"""
+LIVE_CANVAS = """() => {
+  const c = document.querySelector('.st-key-live_chart canvas');
+  return c && c.width > 0 && c.height > 0 ? c : null;
 }"""
-# A hash of the fit chart's pixels (null while there is no chart or it is still blank).
-FINGERPRINT = f"""() => {{
-  const c = ({FIT_CANVAS})();
+# A hash of a canvas's pixels (null while there is none or it is still blank).
+PIXELS = """(c) => {
   if (!c) return null;
   const px = new Uint32Array(c.getContext('2d').getImageData(0, 0, c.width, c.height)
     .data.buffer);
   let h = 2166136261 >>> 0, drawn = false;
-  for (let i = 0; i < px.length; i++) {{
+  for (let i = 0; i < px.length; i++) {
     if (px[i] !== 0) drawn = true;
     h = Math.imul(h ^ px[i], 16777619) >>> 0;
-  }}
-  return drawn ? `${{c.width}}x${{c.height}}:${{h}}` : null;
+  }
+  return drawn ? `${c.width}x${c.height}:${h}` : null;
+}"""
+# The fit chart's canvas, if it has one (the floor app).
+FIT_CANVAS = f"""() => {{
+  const chart = ({FIT_CHART})();
+  const c = chart && chart.querySelector('canvas');
+  return c && c.width > 0 && c.height > 0 ? c : null;
 }}"""
 STATE = """() => document.querySelector('[data-testid="stApp"]')
   ?.getAttribute('data-test-script-state')"""
-# Before a click: note the chart's pixels and watch the script state and the status widget.
+# Before a click: note the charts' pixels, watch the fit chart's SVG for any change Vega
+# makes to it (marks, axes, images; a new view replaces the svg), the script state and the
+# status widget.
 ARM = f"""() => {{
-  const b = window.__bench = {{ran: false, status: false, fp: ({FINGERPRINT})()}};
-  if (b.observer) b.observer.disconnect();
+  const old = window.__bench;
+  if (old) {{ old.observer.disconnect(); old.fitObserver.disconnect(); }}
+  const b = window.__bench = {{ran: false, status: false, fitSvgChanged: false,
+    fitPx: ({PIXELS})(({FIT_CANVAS})()), livePx: ({PIXELS})(({LIVE_CANVAS})())}};
   b.observer = new MutationObserver(() => {{
     if (({STATE})() === 'running') b.ran = true;
     if (document.querySelector('[data-testid="stStatusWidget"]')) b.status = true;
   }});
   b.observer.observe(document.body, {{attributes: true, childList: true, subtree: true}});
+  b.fitObserver = new MutationObserver((records) => {{
+    for (const r of records) {{
+      const t = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      const added = [...r.addedNodes].some((n) => n.nodeName.toLowerCase() === 'svg');
+      if (added || (t && t.closest('svg'))) b.fitSvgChanged = true;
+    }}
+  }});
+  b.fitObserver.observe(({FIT_CHART})(), {{attributes: true, childList: true, subtree: true,
+    characterData: true}});
 }}"""
-# After it: the rerun finished and the chart shows something new.
-DONE = f"""() => {{
+# After it: the rerun finished, the fit chart shows something new (new pixels on a canvas,
+# any change to an SVG), and so does the live chart where the page has one.
+FIT_NEW = f"""() => {{
   const b = window.__bench;
-  if (({STATE})() !== 'notRunning') return false;
-  const fp = ({FINGERPRINT})();
-  return fp !== null && fp !== b.fp;
+  if (b.fitPx !== null) {{
+    const px = ({PIXELS})(({FIT_CANVAS})());
+    return px !== null && px !== b.fitPx;
+  }}
+  return b.fitSvgChanged;
 }}"""
-# A page is up: its first run finished and the chart is drawn.
-DRAWN = f"() => ({STATE})() === 'notRunning' && ({FINGERPRINT})() !== null"
+LIVE_NEW = f"""() => {{
+  const b = window.__bench;
+  if (b.livePx === null) return true;
+  const px = ({PIXELS})(({LIVE_CANVAS})());
+  return px !== null && px !== b.livePx;
+}}"""
+DONE = f"""() => ({STATE})() === 'notRunning' && ({FIT_NEW})() && ({LIVE_NEW})()"""
+# A page is up: its first run finished and the fit chart is drawn (and the live one).
+DRAWN = f"""() => {{
+  if (({STATE})() !== 'notRunning') return false;
+  const chart = ({FIT_CHART})();
+  if (!chart || !chart.querySelector('svg, canvas')) return false;
+  const live = document.querySelector('.st-key-live_chart');
+  return !live || ({PIXELS})(({LIVE_CANVAS})()) !== null;
+}}"""
 
 CONTROLS = ("Dataset", "n_train", "seed", "Kernel", "w", "Heads", "mode")
 # How each control changes: back and forth between two values (after the first change both
@@ -155,10 +193,9 @@ def _timed_change(page: Any, make_change: Any) -> tuple[float, bool]:
     try:
         page.wait_for_function(DONE, polling="raf", timeout=60_000)
     except Exception as exc:  # noqa: BLE001 - playwright's timeout, said in words
-        seen = page.evaluate(
-            f"() => [window.__bench.ran, ({STATE})(), ({FINGERPRINT})() === window.__bench.fp]"
-        )
-        raise RuntimeError(f"no new chart: ran, state, same pixels = {seen}") from exc
+        probe = f"() => [window.__bench.ran, ({STATE})(), ({FIT_NEW})(), ({LIVE_NEW})()]"
+        seen = page.evaluate(probe)
+        raise RuntimeError(f"no new chart: ran, state, fit new, live new = {seen}") from exc
     elapsed = time.perf_counter() - start
     return elapsed, bool(page.evaluate("() => window.__bench.ran || window.__bench.status"))
 
@@ -358,8 +395,9 @@ def markdown(
             "",
             "Each control changed in the sidebar of one session at the default data (classic, "
             "n_train 50, gaussian, w = 1, 1 head, d2l); the clock stops when the script run "
-            "for the change has finished (`stApp` data-test-script-state) and the fit chart's "
-            "canvas shows new pixels. `first` is the first change of that control (caches "
+            "for the change has finished (`stApp` data-test-script-state), the fit chart's SVG "
+            "has changed (a MutationObserver) and the live chart's canvas shows new pixels. "
+            "`first` is the first change of that control (caches "
             "cold); p50/p95 over the later ones. Load average "
             f"{res['load_before']:.2f} before, {res['load_after']:.2f} after.",
             "",
