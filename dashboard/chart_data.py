@@ -52,18 +52,45 @@ def arrow_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return {**spec, "datasets": data}
 
 
-def curve_frame(x: np.ndarray, y: np.ndarray, curve: str) -> pd.DataFrame:
+# The fit and loss charts' rows are plain columns (name -> (rows,) array), not pandas frames:
+# building, concatenating and converting frames was ~5% of a click's server CPU under the load
+# test (py-spy, tests/load/results/NOTES.md). `table` makes them the Arrow tables sent.
+Columns = dict[str, np.ndarray]
+
+
+def curve_frame(x: np.ndarray, y: np.ndarray, curve: str) -> Columns:
     """One curve's rows: x (Q,), y (Q,), its name and the query index."""
-    return pd.DataFrame({X: x, Y: y, CURVE: curve, QI: np.arange(len(x))})
+    n = len(x)
+    return {
+        X: np.asarray(x, dtype=float),
+        Y: np.asarray(y, dtype=float),
+        CURVE: np.full(n, curve, dtype=object),
+        QI: np.arange(n),
+    }
 
 
-def empty_curves() -> pd.DataFrame:
-    return pd.DataFrame({X: [], Y: [], CURVE: [], QI: []})
+def empty_curves() -> Columns:
+    return curve_frame(np.zeros(0), np.zeros(0), "")
 
 
-def points_frame(x: np.ndarray | None = None, y: np.ndarray | None = None) -> pd.DataFrame:
-    """Training points (n,), or an empty frame with the same columns."""
-    return pd.DataFrame({X: [] if x is None else x, Y: [] if y is None else y})
+def concat(parts: list[Columns]) -> Columns:
+    """Rows of several curves (each from curve_frame) one after the other.
+
+    >>> both = concat([curve_frame(np.array([0.0]), np.array([1.0]), "a"), empty_curves()])
+    >>> {k: v.tolist() for k, v in both.items()}
+    {'x': [0.0], 'y': [1.0], 'curve': ['a'], 'qi': [0]}
+    """
+    if not parts:
+        return empty_curves()
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def points_frame(x: np.ndarray | None = None, y: np.ndarray | None = None) -> Columns:
+    """Training points (n,), or no points."""
+    return {
+        X: np.zeros(0) if x is None else np.asarray(x, dtype=float),
+        Y: np.zeros(0) if y is None else np.asarray(y, dtype=float),
+    }
 
 
 def cell_frame(
@@ -91,8 +118,8 @@ def cell_frame(
     return pd.DataFrame(out)
 
 
-def loss_frame(steps: list[int], losses: list[float]) -> pd.DataFrame:
-    return pd.DataFrame({STEP: steps, LOSS: losses})
+def loss_frame(steps: list[int], losses: list[float]) -> Columns:
+    return {STEP: np.asarray(steps, dtype=int), LOSS: np.asarray(losses, dtype=float)}
 
 
 # --- panel grids: several matrices in one view, so the view can take its column's width -------

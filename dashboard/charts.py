@@ -134,9 +134,9 @@ def fmt_tick(value: float, digits: int = 4) -> str:
 
 
 def fit_with_heatmaps(
-    curves: pd.DataFrame,
-    points: pd.DataFrame,
-    empty: pd.DataFrame,
+    curves: cd.Columns,
+    points: cd.Columns,
+    empty: cd.Columns,
     heat: Heatmaps | None,
     *,
     title: str,
@@ -156,7 +156,7 @@ def fit_with_heatmaps(
     datasets; the spec itself depends only on a few layout choices, so Streamlit keeps the
     drawn chart and swaps its data instead of building a new one (issue 11, speed of a click).
     """
-    drawn = set(curves[cd.CURVE].unique())
+    drawn = set(curves[cd.CURVE].tolist())
     series = tuple(s for s in SERIES_COLORS if s in drawn)
     has_heat = heat is not None
     n_panels = len(heat.titles) if has_heat else 0
@@ -165,19 +165,18 @@ def fit_with_heatmaps(
     n_rows = len(heat.rows) if has_heat else 0
     step = round(_panel_px(n_panels) / max(n_rows, 1), 3)  # px per heatmap band
     template = _fit_template(
-        series, columns, step, n_rows, margin, x_label, y_label, len(points) > 0,
+        series, columns, step, n_rows, margin, x_label, y_label, len(points[cd.X]) > 0,
         has_heat, current_lang(),
     )  # fmt: skip
     spec = json.loads(template)
-    px, py = points[cd.X].to_numpy(dtype=float), points[cd.Y].to_numpy(dtype=float)
-    ex, ey = empty[cd.X].to_numpy(dtype=float), empty[cd.Y].to_numpy(dtype=float)
+    px, py, ex, ey = points[cd.X], points[cd.Y], empty[cd.X], empty[cd.Y]  # (n,), (n,), (e,), (e,)
     markers = {
         cd.X: np.concatenate([px, ex]),
         cd.Y: np.concatenate([py, ey]),
         "marker": ["points"] * len(px) + ["empty"] * len(ex),
     }
     datasets = {  # Arrow tables: Streamlit sends them as they are (chart_data.arrow)
-        "curves": cd.arrow(curves),
+        "curves": cd.table(curves),
         "markers": cd.table(markers),
         "hover": cd.table(hover_columns(curves)),
         "meta": cd.table({"title": [title]}),
@@ -188,7 +187,7 @@ def fit_with_heatmaps(
     return spec
 
 
-def hover_columns(curves: pd.DataFrame) -> dict[str, np.ndarray]:
+def hover_columns(curves: cd.Columns) -> cd.Columns:
     """One row per query: its x, the strip of x closest to it (lo, hi) and every curve's y.
 
     >>> q = np.array([0.0, 1.0, 3.0])
@@ -196,14 +195,13 @@ def hover_columns(curves: pd.DataFrame) -> dict[str, np.ndarray]:
     >>> np.column_stack([f["x"], f["lo"], f["hi"], f["average"]]).tolist()
     [[0.0, 0.0, 0.5, 5.0], [1.0, 0.5, 2.0, 6.0], [3.0, 2.0, 3.0, 7.0]]
     """
-    if curves.empty:
+    if len(curves[cd.X]) == 0:
         return {cd.QI: np.zeros(0, int), cd.X: np.zeros(0), cd.LO: np.zeros(0), cd.HI: np.zeros(0)}
-    qi, slot = np.unique(curves[cd.QI].to_numpy(), return_inverse=True)  # (Q,), (rows,)
+    qi, slot = np.unique(curves[cd.QI], return_inverse=True)  # (Q,), (rows,)
     x = np.empty(len(qi))
-    x[slot] = curves[cd.X].to_numpy(dtype=float)
+    x[slot] = curves[cd.X]
     wide = {cd.QI: qi, cd.X: x}
-    names = curves[cd.CURVE].to_numpy()
-    ys = curves[cd.Y].to_numpy(dtype=float)
+    names, ys = curves[cd.CURVE], curves[cd.Y]  # (rows,), (rows,)
     for name in sorted(set(names)):  # one column per curve, its value at each query
         col = np.full(len(qi), np.nan)
         mine = names == name
@@ -537,11 +535,11 @@ def label_expr(keys: list[str] | tuple[str, ...]) -> str:
 def loss_chart(steps: list[int], losses: list[float]) -> dict:
     """Leave-one-out MSE per training step (log scale when it spans decades), as a spec."""
     frame = cd.loss_frame(steps, losses)
-    l_f = cd.LOSS
-    positive = bool((frame[l_f] > 0).all())
-    log_scale = positive and frame[l_f].max() > 10 * frame[l_f].min()
+    loss = frame[cd.LOSS]  # (steps,)
+    positive = bool((loss > 0).all())
+    log_scale = positive and bool(loss.max() > 10 * loss.min())
     spec = json.loads(_loss_template(log_scale, current_lang()))
-    spec["datasets"] = {"loss": frame}
+    spec["datasets"] = {"loss": cd.table(frame)}
     return spec
 
 

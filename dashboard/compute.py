@@ -117,8 +117,8 @@ def start_w(x: np.ndarray, y: np.ndarray) -> tuple[float, str]:
     Up to limits.LOO_START_MAX points: the Gaussian leave-one-out optimum (a fraction of a
     second); above that Silverman's rule (instant), one click away from the optimum.
     """
-    if len(x) <= limits.LOO_START_MAX:
-        return float(nwcore.loo_bandwidth(x, y, "gaussian").w), "loo"
+    if len(x) <= limits.LOO_START_MAX:  # the Gaussian row of the bandwidth table: one search
+        return float(loo_optimum(x, y, "gaussian")["w"]), "loo"
     return 1.0 / nwcore.silverman(x), "silverman"
 
 

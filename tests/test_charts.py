@@ -56,7 +56,7 @@ def _fit_spec():
     q = np.linspace(0.0, 5.0, 6)  # (Q,)
     k = np.linspace(0.0, 5.0, 4)  # (K,)
     weights = np.full((6, 4), 0.25)  # (Q, K), rows sum to 1
-    curves = pd.concat(
+    curves = cd.concat(
         [cd.curve_frame(q, np.sin(q), "truth"), cd.curve_frame(q, np.cos(q), "nonparametric")]
     )
     points = cd.points_frame(k, np.sin(k))
@@ -140,7 +140,7 @@ def test_legend_has_entries_for_training_points_and_empty_window_crosses():
 def test_hover_tooltip_lists_every_curve_at_the_query():
     q = np.array([0.0, 1.0, 3.0])  # (Q,)
     ys = {"truth": np.sin(q), "average": np.full(3, 2.0), "nonparametric": np.cos(q)}
-    curves = pd.concat([cd.curve_frame(q, y, name) for name, y in ys.items()])
+    curves = cd.concat([cd.curve_frame(q, y, name) for name, y in ys.items()])
     spec = charts.fit_with_heatmaps(
         curves, cd.points_frame(), cd.empty_curves(), None,
         title="t", x_label="x", y_label="y",

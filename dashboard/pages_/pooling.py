@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import streamlit as st
 import torch
@@ -217,7 +216,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
     for name, y_hat in preds.items():
         if name in shown:
             frames.append(chart_data.curve_frame(q_np, y_hat.numpy(), name))
-    curves = pd.concat(frames) if frames else chart_data.empty_curves()
+    curves = chart_data.concat(frames)
     points = (
         chart_data.points_frame(x.numpy(), y.numpy())
         if "training points" in shown
@@ -243,7 +242,7 @@ def fit_section(c: Controls, result: nwcore.TrainResult | None) -> dict[str, Any
                     q_np[param_empty], preds["parametric"].numpy()[param_empty], "parametric"
                 )
             )
-    empty = pd.concat(empty_rows) if empty_rows else chart_data.empty_curves()
+    empty = chart_data.concat(empty_rows)
 
     heat = _heatmaps(c, q_np, x.numpy(), fit.weights.numpy(), param_weights)
     chart = charts.fit_with_heatmaps(
