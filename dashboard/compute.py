@@ -4,6 +4,7 @@ cache where (shared read-only results in st.cache_data, per-user data in session
 from __future__ import annotations
 
 import dataclasses
+import math
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -101,12 +102,16 @@ def loo_error(x: np.ndarray, y: np.ndarray, kernel: str, w: float) -> float:
 
 def spread(x: np.ndarray) -> float:
     """The data's scale: min(std, IQR / 1.349) (Silverman's A), averaged over features; 1
-    when the points do not spread at all."""
+    when the points do not spread at all. In units of 2^k >= max |x| (dividing by a power of two
+    changes no digit), so the squares in the std of x near 1e-200 or 1e200 stay in range."""
     x = x.reshape(len(x), -1)  # (N, D)
+    top = float(np.abs(x).max()) if x.size else 0.0
+    unit = math.ldexp(1.0, math.frexp(top)[1]) if 0 < top < math.inf else 1.0
+    x = x / unit  # (N, D), |x| <= 1
     iqr = np.subtract(*np.percentile(x, [75, 25], axis=0)) / 1.349  # (D,)
     std = x.std(axis=0)  # (D,)
     a = np.where(iqr > 0, np.minimum(std, iqr), std)  # (D,)
-    value = float(a.mean())
+    value = float(a.mean()) * unit
     return value if value > 0 and np.isfinite(value) else 1.0
 
 
@@ -115,9 +120,12 @@ def start_w(x: np.ndarray, y: np.ndarray) -> tuple[float, str]:
     """Where w starts for these data, and which rule gave it ("loo" or "silverman").
 
     Up to limits.LOO_START_MAX points: the Gaussian leave-one-out optimum (a fraction of a
-    second); above that Silverman's rule (instant), one click away from the optimum.
+    second); above that Silverman's rule (instant), one click away from the optimum. Constant
+    y: Silverman's too (every w fits it exactly, so the search's "optimum" is arbitrary: it
+    stopped at its narrowest window, an eighth of the closest spacing).
     """
-    if len(x) <= limits.LOO_START_MAX:  # the Gaussian row of the bandwidth table: one search
+    # the Gaussian row of the bandwidth table: one search
+    if len(x) <= limits.LOO_START_MAX and np.ptp(y) > 0:
         return float(loo_optimum(x, y, "gaussian")["w"]), "loo"
     return 1.0 / nwcore.silverman(x), "silverman"
 

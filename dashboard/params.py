@@ -55,6 +55,21 @@ def w_step(value: float) -> int:
     return round(L.W_STEPS_PER_DECADE * math.log10(value))
 
 
+def _centre(spread: float) -> int:
+    """The decade of w at the slider's centre: the power of ten nearest 1/spread."""
+    return -round(math.log10(spread)) if spread > 0 and math.isfinite(spread) else 0
+
+
+def w_unit(spread: float) -> float:
+    """The w at the slider's centre for data of this spread: what "w = 1" is for x in units
+    (the scale the w notes and their suggested ranges are given in).
+
+    >>> w_unit(1.44), w_unit(1320.0), w_unit(1.5e-6)
+    (1.0, 0.001, 1000000.0)
+    """
+    return 10.0 ** _centre(spread)
+
+
 def w_grid(spread: float, keep: float | None = None) -> list[float]:
     """The slider's w values for data of this spread: 5 decades around 1/spread, whose
     centre is a power of ten (w = 1 for x in units), widened to hold `keep`.
@@ -64,7 +79,7 @@ def w_grid(spread: float, keep: float | None = None) -> list[float]:
     >>> g = w_grid(276.0); g[0], g[-1]
     (0.0001, 10.0)
     """
-    centre = -round(math.log10(spread)) if spread > 0 and math.isfinite(spread) else 0
+    centre = _centre(spread)
     lo = (centre - L.W_DECADES_BELOW) * L.W_STEPS_PER_DECADE
     hi = (centre + L.W_DECADES_ABOVE) * L.W_STEPS_PER_DECADE
     if keep is not None and keep > 0:

@@ -76,7 +76,7 @@ TEXT: dict[str, str] = {
     "w_use_loo": "use the leave-one-out optimum",
     "w_zero": (
         "w = 0 gives every key the same weight, so nonparametric pooling equals average "
-        "pooling (the bandwidth 1/w is infinite). Try w = 1."
+        "pooling (the bandwidth 1/w is infinite). Try w = {w1}."
     ),
     "w_constant": (
         "The constant kernel ignores w: every w gives average pooling, so the leave-one-out "
@@ -85,11 +85,11 @@ TEXT: dict[str, str] = {
     "w_negative": "The kernels are symmetric: w = {w} acts exactly like w = {abs_w}.",
     "w_tiny": (
         "w = {w} is tiny: the window is far wider than the data, so the fit is almost flat "
-        "(average pooling). Try w between 0.1 and 30."
+        "(average pooling). Try w between {lo} and {hi} for these data."
     ),
     "w_huge": (
         "w = {w} is huge: the window is narrower than the gap between points, so each query "
-        "copies its nearest training point. Try w between 0.1 and 30."
+        "copies its nearest training point. Try w between {lo} and {hi} for these data."
     ),
     "heads": "Heads",  # contract
     "heads_help": (

@@ -60,13 +60,17 @@ _VERTEX_STEP = 0.03  # log h spacing of the binned parabola below _REFINE_MIN_N
 
 
 def _spread(x: torch.Tensor) -> float:
-    """A = min(std, IQR / 1.349); for points in R^D the mean of the per-feature values."""
+    """A = min(std, IQR / 1.349); for points in R^D the mean of the per-feature values.
+
+    Computed in standard units (x / s1 - centre) / s2, then times s1 s2 (powers of two): the
+    squares inside the std of x near 1e-200 would underflow to 0 ("all x are equal")."""
+    (s1, s2), x = _standard_x(x)
     cols = x if x.ndim == 2 else x[:, None]  # (N, D)
     std = cols.std(dim=0, correction=1)  # (D,)
     q = torch.quantile(cols, torch.tensor([0.25, 0.75], dtype=cols.dtype), dim=0)  # (2, D)
     iqr = (q[1] - q[0]) / 1.349  # (D,)
     a = torch.where(iqr > 0, torch.minimum(std, iqr), std)  # IQR 0 on lumpy data: use std
-    return float(a.mean())
+    return float(a.mean()) * s1 * s2
 
 
 def _rule(x: Any, factor: float) -> float:

@@ -237,6 +237,27 @@ def _numeric_column(frame: pd.DataFrame, col: str) -> np.ndarray:
     return arr
 
 
+# y's size where squared errors (the MSEs, the training loss) stay inside float64: a square
+# of 1e150 is 1e300 (a sum of 200,000 of them still fits), a square of 1e-150 is 1e-300.
+VALUE_SCALE = (1e-150, 1e150)
+
+
+def _check_value_scale(y: np.ndarray, col: str) -> None:
+    """Refuse y (N,) whose squared errors overflow or underflow float64 (y = 0 is fine)."""
+    top = float(np.abs(y).max())
+    lo, hi = VALUE_SCALE
+    if top == 0.0 or lo <= top <= hi:
+        return
+    line = int(np.argmax(np.abs(y))) + 2  # +2: the header, 1-based
+    power = round(math.log10(top))
+    change = f"divide it by 1e{power}" if top > hi else f"multiply it by 1e{-power}"
+    raise NWError(
+        f"column {col!r} holds values of size up to {top:.3g} (line {line}): their squared "
+        f"errors do not fit in floating point (sizes from {lo:g} to {hi:g} work); rescale the "
+        f"column, e.g. {change}"
+    )
+
+
 def load_csv(
     source: Any,
     x_col: str | list[str] | None = None,
@@ -252,7 +273,8 @@ def load_csv(
 
     Defaults: x is the first numeric column and y the second. Refuses, with a message saying
     what to change: unreadable or non-UTF-8 files, missing or non-numeric columns, NaN/inf,
-    fewer than MIN_POINTS rows, x that does not vary. 1-D data is sorted by x.
+    fewer than MIN_POINTS rows, x that does not vary, y too large or too small to square
+    (VALUE_SCALE). 1-D data is sorted by x.
     """
     frame = _read_frame(source, max_bytes)
     numeric = [
@@ -284,6 +306,7 @@ def load_csv(
         )
     if len(ys) > MAX_POINTS:
         raise NWError(f"the file has {len(ys)} rows; use at most {MAX_POINTS} (take a sample)")
+    _check_value_scale(ys, str(y_col))
     if np.all(xs.max(axis=0) == xs.min(axis=0)):
         raise NWError(
             f"x ({', '.join(x_cols)}) is the same in every row: pick a column that varies"

@@ -247,9 +247,12 @@ def window_radius(kernel: Kernel, a: float, dmin: torch.Tensor, tail: float) -> 
     """Half-width in x of each query's window: |x - x_i| <= radius holds every key that can
     weigh anything. Gaussian: d^2 <= d_min^2 + 2 tail / w^2; else d <= kernel radius / w
     (all keys where the kernel never vanishes). Widened by a few ulps so that rounding at the
-    edge never drops a key the exact formula keeps."""
+    edge never drops a key the exact formula keeps. A width whose square underflows (w below
+    1e-154 in the frame) weighs every key: an infinite radius."""
     eps = torch.finfo(dmin.dtype).eps
-    if kernel.quadratic:
+    if kernel.quadratic and a * a == 0.0:  # w^2 underflows: every key is inside
+        r = torch.full_like(dmin, math.inf)
+    elif kernel.quadratic:
         r = torch.sqrt(dmin.square() + 2.0 * tail / (a * a))
     else:
         r = torch.full_like(dmin, kernel.radius / a)

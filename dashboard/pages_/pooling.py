@@ -115,14 +115,17 @@ def _use_rule(rule: str, x: np.ndarray, y: np.ndarray, kernel: str) -> None:
         st.session_state["w"] = nearest
 
 
-def _w_notes(w: float) -> None:
-    """What a typed w means when it is 0, tiny, huge or negative (it is still used)."""
+def _w_notes(w: float, unit: float) -> None:
+    """What a typed w means when it is 0, tiny, huge or negative (it is still used). Tiny and
+    huge are relative to `unit`, the slider's centre for these data (params.w_unit): w = 1e-7
+    is a usual w for timestamps and 1e7 for lengths in micrometres."""
+    near = {"lo": fmt(0.1 * unit), "hi": fmt(30 * unit)}  # the range the notes suggest
     if w == 0:
-        st.warning(t("w_zero"))
-    elif abs(w) < limits.W_TINY:
-        st.warning(t("w_tiny", w=fmt(w)))
-    elif abs(w) > limits.W_HUGE:
-        st.warning(t("w_huge", w=fmt(w)))
+        st.warning(t("w_zero", w1=fmt(unit)))
+    elif abs(w) < limits.W_TINY * unit:
+        st.warning(t("w_tiny", w=fmt(w), **near))
+    elif abs(w) > limits.W_HUGE * unit:
+        st.warning(t("w_huge", w=fmt(w), **near))
     if w < 0:
         st.info(t("w_negative", w=fmt(w), abs_w=fmt(-w)))
 
@@ -151,7 +154,7 @@ def sidebar(notices: Any) -> Controls:
         st.session_state["_w_options"] = [float(v) for v in changes["w"]["options"]]
         c = draw(specs, "w", "w_exact", changes=changes)
         w = float(c.w) if c.w_exact is None else c.w_exact
-        _w_notes(w)
+        _w_notes(w, params.w_unit(compute.spread(compute.arrays(data)[0])))
         st.caption(t("w_caption", w=fmt(w, 4), h=fmt(1.0 / abs(w), 4) if w else "inf"))
         w_spec = by_key(specs)["w"]
         if not (controls.hidden(w_spec) or controls.locked(w_spec) or urlstate.hidden("w_rules")):
