@@ -28,6 +28,7 @@ from nwcore.kernels import Kernel
 from nwcore.loo_derivs import gaussian_loo_derivatives
 from nwcore.loo_narrow import narrow_losses
 from nwcore.pooling import kernel_attention, pairwise_distance
+from nwcore.threads import serial_below
 
 __all__ = [
     "silverman",
@@ -181,7 +182,8 @@ def loo_bandwidth(
     report = None
     if callback is not None:
         report = lambda i, v, w: callback(i, v * y_unit * y_unit, back(w))  # noqa: E731
-    found = _search(x_std, ys / y_unit, kernel, report, rtol)
+    with serial_below(xs.shape[0]):  # hundreds of small ops: see nwcore.threads
+        found = _search(x_std, ys / y_unit, kernel, report, rtol)
     h = found.h * x_unit[1] * x_unit[0]
     if not math.isfinite(h) or h <= 0.0:
         raise NWError(
