@@ -54,7 +54,7 @@ def arrow_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 # The fit and loss charts' rows are plain columns (name -> (rows,) array), not pandas frames:
 # building, concatenating and converting frames was ~5% of a click's server CPU under the load
-# test (py-spy, tests/load/results/NOTES.md). `table` makes them the Arrow tables sent.
+# test (py-spy, tests/bench/results/NOTES.md, round 4). `table` makes them the Arrow tables.
 Columns = dict[str, np.ndarray]
 
 
