@@ -1,6 +1,8 @@
 """Multi-head scaled dot-product attention, laid out like torch.nn.MultiheadAttention, and
 self-attention. Same empty-row policy as `nwcore.masking`."""
 
+import math
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -52,6 +54,15 @@ class MultiHeadAttention(nn.Module):
         super().__init__()
         embed_dim = as_whole(embed_dim, "embed_dim", 1)
         num_heads = as_whole(num_heads, "num_heads", 1)
+        self.kdim = embed_dim if kdim is None else as_whole(kdim, "kdim", 1)
+        self.vdim = embed_dim if vdim is None else as_whole(vdim, "vdim", 1)
+        # the size first: it bounds embed_dim (to ~5,000) before its divisors are listed
+        check_dense(
+            embed_dim,
+            3 * embed_dim + self.kdim + self.vdim,
+            what="MultiHeadAttention's weights",
+            way_out="use a smaller embed_dim, kdim or vdim",
+        )
         if embed_dim % num_heads != 0:
             raise NWError(
                 f"embed_dim={embed_dim} is not divisible by num_heads={num_heads}; "
@@ -61,14 +72,6 @@ class MultiHeadAttention(nn.Module):
         self.embed_dim = embed_dim
         self.num_heads = num_heads
         self.head_dim = embed_dim // num_heads
-        self.kdim = embed_dim if kdim is None else as_whole(kdim, "kdim", 1)
-        self.vdim = embed_dim if vdim is None else as_whole(vdim, "vdim", 1)
-        check_dense(
-            embed_dim,
-            3 * embed_dim + self.kdim + self.vdim,
-            what="MultiHeadAttention's weights",
-            way_out="use a smaller embed_dim, kdim or vdim",
-        )
         self.dropout = as_probability(dropout)
         self.q_proj = nn.Linear(embed_dim, embed_dim, bias=bias)
         self.k_proj = nn.Linear(self.kdim, embed_dim, bias=bias)
@@ -214,7 +217,13 @@ class MultiHeadAttention(nn.Module):
 
 
 def _divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+    """n's divisors in order, from the pairs (d, n // d) with d <= sqrt(n).
+
+    >>> _divisors(12), _divisors(7), _divisors(1)
+    ([1, 2, 3, 4, 6, 12], [1, 7], [1])
+    """
+    small = [d for d in range(1, math.isqrt(n) + 1) if n % d == 0]
+    return small + [n // d for d in reversed(small) if d * d != n]
 
 
 def _fast_attention(

@@ -40,3 +40,13 @@ def test_attention_reexports_exactly_the_split_names():
     owned = sorted(n for names in OWNERS.values() for n in names)
     assert sorted(nwcore.attention.__all__) == owned
     assert all(name in nwcore.__all__ for name in owned if name != "ATTEND_MODES")
+
+
+def test_a_huge_embed_dim_that_heads_do_not_divide_is_refused_by_its_size() -> None:
+    """Found by tests/test_api_properties.py: the divisibility message listed embed_dim's
+    divisors by trying every number up to it, so 10**12 + 1 never returned. The size is
+    checked first now (and the divisors come from pairs up to the square root)."""
+    with pytest.raises(nwcore.NWError, match="memory"):
+        nwcore.MultiHeadAttention(10**12 + 1, 2)
+    with pytest.raises(nwcore.NWError, match=r"e\.g\. \[1, 2, 5, 10\]"):
+        nwcore.MultiHeadAttention(10, 3)
