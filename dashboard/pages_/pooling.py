@@ -75,9 +75,10 @@ def _start_w(data_key: tuple, data: nwcore.Dataset) -> tuple[float, str]:
     return compute.start_w(*compute.arrays(data))
 
 
-def _w_changes(data_key: tuple, data: nwcore.Dataset) -> dict[str, dict[str, Any]]:
-    """The w slider for these data: its grid follows their scale, and when the data change
-    w starts again from their own value (a link's w holds on the page's first run)."""
+def _w_changes(data_key: tuple, data: nwcore.Dataset, spread: float) -> dict[str, dict[str, Any]]:
+    """The w slider for these data: its grid follows their scale (`spread`, compute.spread),
+    and when the data change w starts again from their own value (a link's w holds on the
+    page's first run)."""
     start, _ = _start_w(data_key, data)
     snapped = params.w_at(params.w_step(start))
     previous = st.session_state.get("_w_data")
@@ -92,7 +93,7 @@ def _w_changes(data_key: tuple, data: nwcore.Dataset) -> dict[str, dict[str, Any
         except ValueError:
             current = None
     keep = current if current is not None and current > 0 else snapped
-    grid = params.w_grid(compute.spread(compute.arrays(data)[0]), keep=keep)
+    grid = params.w_grid(spread, keep=keep)
     options = tuple(f"{v:g}" for v in grid)
     widget = {**by_key(params.POOLING)["w"].widget, "on_change": _slider_moved}
     return {"w": {"options": options, "default": f"{snapped:g}", "widget": widget}}
@@ -150,11 +151,12 @@ def sidebar(notices: Any) -> Controls:
         st.header(t("sidebar_model"))
         kernel = draw(specs, "kernel").kernel
         st.caption(f"K(u) = {nwcore.KERNELS[kernel]}")
-        changes = _w_changes(data_key, data)
+        spread = compute.spread(compute.arrays(data)[0])  # x's scale: the slider and the notes
+        changes = _w_changes(data_key, data, spread)
         st.session_state["_w_options"] = [float(v) for v in changes["w"]["options"]]
         c = draw(specs, "w", "w_exact", changes=changes)
         w = float(c.w) if c.w_exact is None else c.w_exact
-        _w_notes(w, params.w_unit(compute.spread(compute.arrays(data)[0])))
+        _w_notes(w, params.w_unit(spread))
         st.caption(t("w_caption", w=fmt(w, 4), h=fmt(1.0 / abs(w), 4) if w else "inf"))
         w_spec = by_key(specs)["w"]
         if not (controls.hidden(w_spec) or controls.locked(w_spec) or urlstate.hidden("w_rules")):
